@@ -1,0 +1,85 @@
+# The two commands: `make up` runs the whole platform, `make test` runs the whole test suite.
+# Both set up everything they need on a fresh machine first (venv, pip, npm, apt-get).
+
+SHELL := /bin/bash
+PY_VERSION ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
+MOBILE_STAMP := mobile/node_modules/.installed
+APT_STAMP := $(VENV)/.apt-installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export CREWAI_DISABLE_TELEMETRY := true
+export OTEL_SDK_DISABLED := true
+export CREWAI_TRACING_ENABLED := false
+export PYANNOTE_METRICS_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export NEXT_TELEMETRY_DISABLED := 1
+
+.PHONY: up test install install-web install-mobile web lint typecheck test-python test-web test-mobile clean
+
+up: install web
+	$(BIN)/ayka up
+
+test: install install-web install-mobile
+	$(MAKE) lint typecheck
+	$(MAKE) test-web test-mobile
+	$(MAKE) test-python
+
+install: $(STAMP) $(APT_STAMP)
+
+# torch first and pinned: a range would pull the CUDA build (several GB).
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel 'setuptools<81'
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[diarize,agents,test]'
+	touch $@
+
+# Debian packages: Chromium for the browser end-to-end test, FFmpeg libraries for torchcodec.
+$(APT_STAMP):
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium present"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium missing: run 'sudo apt-get install chromium' (needed for the browser test)"; fi
+	@mkdir -p $(VENV) && touch $@
+
+install-web: $(WEB_STAMP)
+$(WEB_STAMP): web/package.json
+	@if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	else cd web && npm install --no-audit --no-fund --loglevel=error; fi
+	touch $@
+
+install-mobile: $(MOBILE_STAMP)
+$(MOBILE_STAMP): mobile/package.json
+	@if [ -f mobile/package-lock.json ]; then cd mobile && npm ci --no-audit --no-fund --loglevel=error; \
+	else cd mobile && npm install --no-audit --no-fund --loglevel=error; fi
+	touch $@
+
+# The web UI is a static export served by the gateway; rebuild only when a source is newer than it.
+web: install-web
+	@if [ ! -f web/out/index.html ] || [ -n "$$(find web/src web/public web/package.json web/next.config.* -newer web/out/index.html 2>/dev/null | head -1)" ]; then \
+		npm --prefix web run build; else echo "web UI up to date"; fi
+
+lint: install
+	$(BIN)/ruff check ayka gateway stream_asr diarize agents persistence tests bench
+	$(BIN)/ruff format --check ayka gateway stream_asr diarize agents persistence tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test-web: install-web
+	npm --prefix web run lint
+	npm --prefix web run typecheck
+	npm --prefix web run test
+	npm --prefix web run build
+
+test-mobile: install-mobile
+	npm --prefix mobile run typecheck
+	npm --prefix mobile run test
+
+test-python: install web
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) web/node_modules web/out web/.next mobile/node_modules .ayka

@@ -1,0 +1,316 @@
+"""The bus contract: every subject name, stream, KV bucket and message schema, in one place.
+
+Services talk only through what is defined here. Audio and control markers for one session travel on
+one subject (``audio.<session>``) so that ``Finalize`` and ``CloseStream`` keep their order relative to
+the audio around them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    DiscardPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, BucketNotFoundError
+from pydantic import BaseModel, Field
+
+# ---------------------------------------------------------------- subjects
+
+AUDIO_PREFIX = "audio"
+TRANSCRIPT_PREFIX = "transcript"  # interim results, core NATS
+FINAL_PREFIX = "final"  # final results, JetStream TRANSCRIPTS
+SPEAKER_PREFIX = "speaker"  # live speaker labels, core NATS
+CONTROL_PREFIX = "control"  # gateway-bound notices for one session (warnings, errors), core NATS
+
+SESSION_START = "session.start"
+SESSION_END = "session.end"
+SESSION_DIARIZED = "session.diarized"
+SESSION_COMPLETED = "session.completed"
+SESSION_DELETED = "session.deleted"
+LEAD_FINALIZED = "lead.finalized"
+TRANSCRIPT_FINALIZED = "transcript.finalized"
+RECORDING_UPLOADED = "recording.uploaded"
+AGENTS_DONE = "agents.done"
+
+EVENT_SUBJECTS = (
+    SESSION_DIARIZED,
+    SESSION_COMPLETED,
+    SESSION_DELETED,
+    LEAD_FINALIZED,
+    TRANSCRIPT_FINALIZED,
+    RECORDING_UPLOADED,
+    AGENTS_DONE,
+)
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_session_id(session_id: str) -> str:
+    """Session ids become subject tokens: only [A-Za-z0-9_-]."""
+    if not _SESSION_ID.match(session_id):
+        raise ValueError(f"invalid session id {session_id!r}")
+    return session_id
+
+
+def audio_subject(session_id: str) -> str:
+    return f"{AUDIO_PREFIX}.{check_session_id(session_id)}"
+
+
+def transcript_subject(session_id: str) -> str:
+    return f"{TRANSCRIPT_PREFIX}.{check_session_id(session_id)}"
+
+
+def final_subject(session_id: str) -> str:
+    return f"{FINAL_PREFIX}.{check_session_id(session_id)}"
+
+
+def speaker_subject(session_id: str) -> str:
+    return f"{SPEAKER_PREFIX}.{check_session_id(session_id)}"
+
+
+def control_subject(session_id: str) -> str:
+    return f"{CONTROL_PREFIX}.{check_session_id(session_id)}"
+
+
+def session_of(subject: str) -> str:
+    """``audio.abc`` -> ``abc``."""
+    return subject.split(".", 1)[1]
+
+
+def audio_msg_id(session_id: str, seq: int) -> str:
+    """Nats-Msg-Id of an audio frame: resending the same frame is deduplicated by JetStream."""
+    return f"{session_id}.{seq}"
+
+
+def final_msg_id(session_id: str, index: int) -> str:
+    return f"{session_id}.final.{index}"
+
+
+# ---------------------------------------------------------------- headers
+
+HDR_MSG_ID = "Nats-Msg-Id"
+HDR_SEQ = "Ayka-Seq"  # the frame's sequence number, 0-based, per session
+HDR_KIND = "Ayka-Kind"  # see FrameKind
+
+
+class FrameKind(enum.StrEnum):
+    AUDIO = "audio"  # payload: 16 kHz mono PCM16 little-endian
+    FINALIZE = "finalize"  # client asked to flush now (Deepgram `Finalize`)
+    CLOSE = "close"  # end of stream: flush everything, session is over
+
+
+# ---------------------------------------------------------------- streams and KV
+
+AUDIO_STREAM = "AUDIO"
+SESSIONS_STREAM = "SESSIONS"
+TRANSCRIPTS_STREAM = "TRANSCRIPTS"
+EVENTS_STREAM = "EVENTS"
+
+KV_ASR_OWNERS = "asr-owners"  # session -> worker id (lease, TTL)
+KV_ASR_PROGRESS = "asr-progress"  # session -> Progress (resume point)
+KV_ASR_SESSIONS = "asr-sessions"  # session -> SessionStart for sessions that need a worker
+KV_ASR_WORKERS = "asr-workers"  # worker id -> WorkerInfo (heartbeat, TTL)
+KV_RATE_LIMITS = "rate-limits"  # key -> counter window (gateway rate limiting)
+
+AUDIO_MAX_AGE = timedelta(hours=1)
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def stream_configs() -> list[StreamConfig]:
+    return [
+        StreamConfig(
+            name=AUDIO_STREAM,
+            subjects=[f"{AUDIO_PREFIX}.*"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=AUDIO_MAX_AGE.total_seconds(),
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+            discard=DiscardPolicy.OLD,
+        ),
+        StreamConfig(
+            name=SESSIONS_STREAM,
+            subjects=[SESSION_START, SESSION_END],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=timedelta(days=7).total_seconds(),
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        ),
+        StreamConfig(
+            name=TRANSCRIPTS_STREAM,
+            subjects=[f"{FINAL_PREFIX}.*"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=timedelta(days=7).total_seconds(),
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        ),
+        StreamConfig(
+            name=EVENTS_STREAM,
+            subjects=list(EVENT_SUBJECTS),
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=timedelta(days=7).total_seconds(),
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        ),
+    ]
+
+
+def kv_configs(lease_ttl_s: float) -> list[KeyValueConfig]:
+    return [
+        KeyValueConfig(bucket=KV_ASR_OWNERS, ttl=lease_ttl_s, history=1, storage=StorageType.FILE),
+        KeyValueConfig(bucket=KV_ASR_PROGRESS, history=1, storage=StorageType.FILE),
+        KeyValueConfig(bucket=KV_ASR_SESSIONS, history=1, storage=StorageType.FILE),
+        KeyValueConfig(bucket=KV_ASR_WORKERS, ttl=lease_ttl_s * 2, history=1, storage=StorageType.MEMORY),
+        KeyValueConfig(bucket=KV_RATE_LIMITS, ttl=120, history=1, storage=StorageType.MEMORY),
+    ]
+
+
+async def ensure_bus(js: JetStreamContext, lease_ttl_s: float = 4.0) -> None:
+    """Create every stream and KV bucket; safe to call from every process on every start."""
+    for config in stream_configs():
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+    for kv in kv_configs(lease_ttl_s):
+        try:
+            await js.key_value(kv.bucket)
+        except BucketNotFoundError:
+            try:
+                await js.create_key_value(kv)
+            except BadRequestError:
+                pass  # created concurrently by another process
+
+
+# ---------------------------------------------------------------- message schemas
+
+
+class StreamOptions(BaseModel):
+    """What a client asked for when it opened the stream (Deepgram query parameters, normalized)."""
+
+    language: str = "en"
+    model: str = ""
+    interim_results: bool = True
+    endpointing_ms: int | None = 300  # None = endpointing off (Deepgram `endpointing=false`)
+    utterance_end_ms: int | None = None
+    vad_events: bool = False
+    punctuate: bool = True
+    smart_format: bool = False
+    diarize: bool = False
+    live_leads: bool = False
+    tags: list[str] = Field(default_factory=list)
+
+
+class SessionStart(BaseModel):
+    session_id: str
+    owner_id: str
+    options: StreamOptions = Field(default_factory=StreamOptions)
+    source: Literal["live", "upload"] = "live"
+    started_at: float  # unix seconds
+
+
+class SessionEnd(BaseModel):
+    session_id: str
+    owner_id: str
+    last_seq: int  # the last audio frame's sequence number (-1 when no audio)
+    duration_s: float
+    reason: str = "closed"
+
+
+class Word(BaseModel):
+    word: str
+    punctuated_word: str
+    start_s: float  # session audio clock
+    end_s: float
+    confidence: float
+    speaker: int | None = None
+
+
+class TranscriptResult(BaseModel):
+    """An interim (``transcript.<s>``) or final (``final.<s>``) result, shaped like Deepgram's."""
+
+    session_id: str
+    is_final: bool
+    speech_final: bool = False
+    from_finalize: bool = False
+    index: int = 0  # for finals: 0, 1, 2, ... per session (dedupe and ordering)
+    start_s: float
+    end_s: float
+    transcript: str
+    words: list[Word] = Field(default_factory=list)
+    last_seq: int = -1  # the last audio frame this result has seen
+
+
+class SpeechStarted(BaseModel):
+    type: Literal["SpeechStarted"] = "SpeechStarted"
+    session_id: str
+    timestamp_s: float
+
+
+class UtteranceEnd(BaseModel):
+    type: Literal["UtteranceEnd"] = "UtteranceEnd"
+    session_id: str
+    last_word_end_s: float
+
+
+class SessionFlushed(BaseModel):
+    """The worker has emitted everything for the session after CLOSE: the gateway may close."""
+
+    type: Literal["Flushed"] = "Flushed"
+    session_id: str
+    last_seq: int
+    finals: int
+
+
+class Notice(BaseModel):
+    """A message for the client of one session (``control.<s>``): a warning or a fatal error."""
+
+    type: Literal["Warning", "Error"] = "Warning"
+    session_id: str
+    code: str
+    message: str
+
+
+class SpeakerUpdate(BaseModel):
+    """Speaker labels for already-final words: ``final_index`` names the final result."""
+
+    type: Literal["SpeakerUpdate"] = "SpeakerUpdate"
+    session_id: str
+    final_index: int
+    speakers: list[int]  # one per word of that final, in order
+
+
+class Progress(BaseModel):
+    """The resume point of a session: audio up to ``resume_seq`` (exclusive) is fully reflected in
+    the finals ``0..finals-1``; a new owner replays from there."""
+
+    resume_seq: int = 0
+    finals: int = 0
+    committed_until_s: float = 0.0
+
+
+class WorkerInfo(BaseModel):
+    worker_id: str
+    pid: int
+    host: str
+    capacity: int
+    sessions: list[str] = Field(default_factory=list)
+    model: str = ""
+    device: str = "cpu"
+    updated_at: float = 0.0
+
+
+class SessionEvent(BaseModel):
+    """Payload of the post-call events on EVENTS (``session.diarized``, ``session.completed``, ...)."""
+
+    session_id: str
+    owner_id: str
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,162 @@
+"""The one settings object. Built once (``Settings()``), handed down; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class DiarizeBackend(enum.StrEnum):
+    OFF = "off"
+    OFFLINE = "offline"  # resemblyzer encoder + Silero VAD + agglomerative clustering
+    PYANNOTE = "pyannote"
+
+
+class ArchiveFormat(enum.StrEnum):
+    FLAC = "flac"
+    WAV = "wav"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform. Environment variables are ``AYKA_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="AYKA_", extra="ignore", validate_default=True)
+
+    # --- where it listens, where it keeps things
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Path(".ayka")
+    public_url: str = ""  # how clients reach the gateway (signed download links); default http://host:port
+
+    # --- outside services; empty means "start an embedded one under data_dir"
+    nats_url: str = ""
+    database_url: str = ""
+    archive_url: str = ""  # file:///path or s3://bucket/prefix; default file://<data_dir>/archive
+    archive_format: ArchiveFormat = ArchiveFormat.FLAC
+    s3_endpoint_url: str = ""  # any S3-compatible endpoint; empty = AWS
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+
+    # --- secrets (generated into data_dir on first start when empty; never in the repo)
+    jwt_secret: str = ""
+    url_signing_secret: str = ""
+
+    # --- streaming ASR
+    asr_workers: int = Field(1, ge=0, le=64)
+    asr_model: str = "tiny.en"  # a faster-whisper name, or a local CTranslate2 model directory
+    asr_device: str = "cpu"  # cpu | cuda | auto
+    asr_compute_type: str = ""  # default: int8 on CPU, float16 on CUDA
+    asr_cpu_threads: int = Field(0, ge=0)  # 0 = all cores
+    asr_capacity: int = Field(4, ge=1)  # concurrent sessions one worker accepts
+    asr_update_s: float = Field(1.0, gt=0.05, le=10.0)
+    asr_beam_size: int = Field(1, ge=1, le=10)
+    asr_lease_ttl_s: float = Field(4.0, ge=1.0)
+
+    # --- diarization
+    diarize_backend: DiarizeBackend = DiarizeBackend.OFFLINE
+    hf_token: str = ""
+    pyannote_pipeline: str = ""  # local folder with config.yaml, or a hub id (needs hf_token)
+
+    # --- agents and webhooks
+    llm_model: str = ""  # a LiteLLM model string; empty with no base url = offline extractor
+    llm_base_url: str = ""  # OpenAI-compatible endpoint (vLLM, Ollama)
+    llm_api_key: str = ""
+    llm_timeout_s: float = Field(60.0, gt=0)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    webhook_allow_private: bool = False
+    expo_push_url: str = ""  # empty = record that a push would have been sent
+
+    # --- limits and security
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_streams_per_owner: int = Field(10, ge=1)
+    max_session_s: float = Field(4 * 3600.0, gt=0)
+    max_frame_bytes: int = Field(256 * 1024, ge=1024)
+    max_buffered_audio_s: float = Field(30.0, gt=0)
+    idle_timeout_s: float = Field(10.0, gt=0)
+    max_upload_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
+    rate_limit_per_minute: int = Field(600, ge=1)
+    retention_days: int = Field(0, ge=0)  # 0 = keep audio forever
+    sentry_dsn: str = ""
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", "ws_allowed_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("asr_device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if value not in {"cpu", "cuda", "auto"}:
+            raise ValueError("must be cpu, cuda or auto")
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats(cls, value: str) -> str:
+        if value and not value.startswith(("nats://", "tls://", "ws://", "wss://")):
+            raise ValueError("must start with nats:// (or tls://, ws://, wss://)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _archive(self) -> Settings:
+        if not self.archive_url:
+            self.archive_url = (self.data_dir.resolve() / "archive").as_uri()
+        elif not self.archive_url.startswith(("file://", "s3://")):
+            raise ValueError("AYKA_ARCHIVE_URL must be file:///path or s3://bucket/prefix")
+        return self
+
+    @property
+    def gateway_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def compute_type(self) -> str:
+        if self.asr_compute_type:
+            return self.asr_compute_type
+        return "float16" if self.asr_device == "cuda" else "int8"
+
+
+def describe_error(exc: Exception) -> str:
+    """One line per bad ``AYKA_*`` value, for start-up errors."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        name = f"AYKA_{loc.upper()}" if loc else "AYKA_*"
+        lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines)
