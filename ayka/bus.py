@@ -33,6 +33,7 @@ CONTROL_PREFIX = "control"  # gateway-bound notices for one session (warnings, e
 
 SESSION_START = "session.start"
 SESSION_END = "session.end"
+SESSION_READY = "session.ready"  # audio archived and every final persisted: post-call work may start
 SESSION_DIARIZED = "session.diarized"
 SESSION_COMPLETED = "session.completed"
 SESSION_DELETED = "session.deleted"
@@ -42,6 +43,7 @@ RECORDING_UPLOADED = "recording.uploaded"
 AGENTS_DONE = "agents.done"
 
 EVENT_SUBJECTS = (
+    SESSION_READY,
     SESSION_DIARIZED,
     SESSION_COMPLETED,
     SESSION_DELETED,
@@ -99,13 +101,26 @@ def final_msg_id(session_id: str, index: int) -> str:
 
 HDR_MSG_ID = "Nats-Msg-Id"
 HDR_SEQ = "Ayka-Seq"  # the frame's sequence number, 0-based, per session
-HDR_KIND = "Ayka-Kind"  # see FrameKind
+HDR_KIND = "Ayka-Kind"  # see FrameKind (audio) and FinalKind (final.<session>)
 
 
 class FrameKind(enum.StrEnum):
     AUDIO = "audio"  # payload: 16 kHz mono PCM16 little-endian
     FINALIZE = "finalize"  # client asked to flush now (Deepgram `Finalize`)
     CLOSE = "close"  # end of stream: flush everything, session is over
+
+
+class LiveKind(enum.StrEnum):
+    """What a message on ``transcript.<session>`` carries (header Ayka-Kind)."""
+
+    INTERIM = "interim"  # a TranscriptResult with is_final false
+    SPEECH_STARTED = "speech_started"  # a SpeechStarted
+    UTTERANCE_END = "utterance_end"  # an UtteranceEnd
+
+
+class FinalKind(enum.StrEnum):
+    RESULT = "result"  # a TranscriptResult
+    FLUSHED = "flushed"  # a SessionFlushed: no more finals for this session
 
 
 # ---------------------------------------------------------------- streams and KV
@@ -118,8 +133,9 @@ EVENTS_STREAM = "EVENTS"
 KV_ASR_OWNERS = "asr-owners"  # session -> worker id (lease, TTL)
 KV_ASR_PROGRESS = "asr-progress"  # session -> Progress (resume point)
 KV_ASR_SESSIONS = "asr-sessions"  # session -> SessionStart for sessions that need a worker
-KV_ASR_WORKERS = "asr-workers"  # worker id -> WorkerInfo (heartbeat, TTL)
+KV_WORKERS = "workers"  # "<kind>.<worker id>" -> WorkerInfo (heartbeat, TTL)
 KV_RATE_LIMITS = "rate-limits"  # key -> counter window (gateway rate limiting)
+KV_LIVE_STREAMS = "live-streams"  # session -> Attachment: which gateway connection serves the client now
 
 AUDIO_MAX_AGE = timedelta(hours=1)
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -168,8 +184,9 @@ def kv_configs(lease_ttl_s: float) -> list[KeyValueConfig]:
         KeyValueConfig(bucket=KV_ASR_OWNERS, ttl=lease_ttl_s, history=1, storage=StorageType.FILE),
         KeyValueConfig(bucket=KV_ASR_PROGRESS, history=1, storage=StorageType.FILE),
         KeyValueConfig(bucket=KV_ASR_SESSIONS, history=1, storage=StorageType.FILE),
-        KeyValueConfig(bucket=KV_ASR_WORKERS, ttl=lease_ttl_s * 2, history=1, storage=StorageType.MEMORY),
+        KeyValueConfig(bucket=KV_WORKERS, ttl=lease_ttl_s * 2, history=1, storage=StorageType.MEMORY),
         KeyValueConfig(bucket=KV_RATE_LIMITS, ttl=120, history=1, storage=StorageType.MEMORY),
+        KeyValueConfig(bucket=KV_LIVE_STREAMS, history=1, storage=StorageType.FILE),
     ]
 
 
@@ -297,15 +314,37 @@ class Progress(BaseModel):
     committed_until_s: float = 0.0
 
 
+class Attachment(BaseModel):
+    """The connection that serves a live session's client; a resume elsewhere replaces it."""
+
+    connection_id: str
+    gateway: str
+    attached_at: float
+    detached_at: float | None = None
+
+
+class WorkerKind(enum.StrEnum):
+    ASR = "asr"
+    RECORDER = "recorder"  # archives audio and persists finals
+    DIARIZE = "diarize"
+    AGENTS = "agents"
+    WEBHOOKS = "webhooks"
+
+
 class WorkerInfo(BaseModel):
+    kind: WorkerKind
     worker_id: str
     pid: int
     host: str
-    capacity: int
+    capacity: int = 0
     sessions: list[str] = Field(default_factory=list)
     model: str = ""
     device: str = "cpu"
     updated_at: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.value}.{self.worker_id}"
 
 
 class SessionEvent(BaseModel):

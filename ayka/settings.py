@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     data_dir: Path = Path(".ayka")
     public_url: str = ""  # how clients reach the gateway (signed download links); default http://host:port
+    web_dir: Path | None = None  # the built web UI (Next.js export); default <repo>/web/out
+    metrics_port: int = Field(0, ge=0, le=65535)  # workers: serve Prometheus /metrics here (0 = off)
 
     # --- outside services; empty means "start an embedded one under data_dir"
     nats_url: str = ""

@@ -27,7 +27,9 @@ class EmbeddedNats:
             (self.data_dir / ".write-test").touch()
             (self.data_dir / ".write-test").unlink()
         except OSError as exc:
-            raise StartError(f"NATS data dir {self.data_dir} is not writable ({exc.strerror}); fix AYKA_DATA_DIR") from exc
+            raise StartError(
+                f"NATS data dir {self.data_dir} is not writable ({exc.strerror}); fix AYKA_DATA_DIR"
+            ) from exc
         if self.port == 0:
             self.port = free_port(self.host)
         elif port_in_use(self.host, self.port):
@@ -36,11 +38,15 @@ class EmbeddedNats:
         self.proc = subprocess.Popen(
             [
                 venv_binary("nats-server"),
-                "-a", self.host,
-                "-p", str(self.port),
+                "-a",
+                self.host,
+                "-p",
+                str(self.port),
                 "-js",
-                "-sd", str(self.data_dir / "jetstream"),
-                "--pid", str(self.data_dir / "nats.pid"),
+                "-sd",
+                str(self.data_dir / "jetstream"),
+                "--pid",
+                str(self.data_dir / "nats.pid"),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

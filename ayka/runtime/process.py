@@ -44,7 +44,9 @@ def port_in_use(host: str, port: int) -> bool:
         return False
 
 
-def wait_for_port(host: str, port: int, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout_s: float, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     """Wait until something accepts TCP connections on host:port (or the process dies)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -1,0 +1,3 @@
+from ayka.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Audio into the bus: one session's lifecycle messages and its 100 ms frames, numbered and deduplicated.
+
+Used by live streams (WebSocket, WebRTC) and by uploaded recordings alike, so both take the same path
+through the ASR workers, the recorder, diarization and the agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError
+
+from ayka import bus
+from gateway.audio import FRAME_BYTES, Framer
+
+log = logging.getLogger("ayka.ingest")
+
+
+class NoCapacity(Exception):
+    """No ASR worker took the session in time."""
+
+
+class AudioIngest:
+    """Publishes one session's audio. ``next_seq`` is the sequence number the next frame gets."""
+
+    def __init__(self, js: JetStreamContext, start: bus.SessionStart, next_seq: int = 0) -> None:
+        self.js = js
+        self.start_msg = start
+        self.session_id = start.session_id
+        self.next_seq = next_seq
+        self.framer = Framer()
+        self.closed = False
+        self.finalizes = 0
+        self.published_bytes = next_seq * FRAME_BYTES
+
+    @property
+    def duration_s(self) -> float:
+        return self.published_bytes / 2 / 16000
+
+    async def announce(self) -> None:
+        """session.start on the bus and a request for a worker (KV asr-sessions)."""
+        payload = self.start_msg.model_dump_json().encode()
+        await self.js.publish(
+            bus.SESSION_START, payload, headers={bus.HDR_MSG_ID: f"start.{self.session_id}"}
+        )
+        kv = await self.js.key_value(bus.KV_ASR_SESSIONS)
+        await kv.put(self.session_id, payload)
+
+    async def wait_for_worker(self, timeout_s: float) -> str:
+        """The id of the ASR worker that claimed the session; NoCapacity after timeout_s."""
+        owners = await self.js.key_value(bus.KV_ASR_OWNERS)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(KeyNotFoundError):
+                entry = await owners.get(self.session_id)
+                if entry.value:
+                    return entry.value.decode()
+            await asyncio.sleep(0.02)
+        raise NoCapacity(f"no ASR worker took the session within {timeout_s:.0f} s")
+
+    async def withdraw(self) -> None:
+        """The session will not run after all (no capacity): take back the worker request."""
+        kv = await self.js.key_value(bus.KV_ASR_SESSIONS)
+        with contextlib.suppress(Exception):
+            await kv.delete(self.session_id)
+
+    async def _publish(self, seq: int, kind: bus.FrameKind, payload: bytes, msg_id: str = "") -> None:
+        await self.js.publish(
+            bus.audio_subject(self.session_id),
+            payload,
+            headers={
+                bus.HDR_MSG_ID: msg_id or bus.audio_msg_id(self.session_id, seq),
+                bus.HDR_SEQ: str(seq),
+                bus.HDR_KIND: kind.value,
+            },
+        )
+
+    async def push_pcm(self, pcm: bytes) -> int:
+        """Publish the whole 100 ms frames in ``pcm`` (16 kHz mono PCM16); returns how many."""
+        frames = self.framer.push(pcm)
+        for frame in frames:
+            await self._publish(self.next_seq, bus.FrameKind.AUDIO, frame)
+            self.next_seq += 1
+            self.published_bytes += len(frame)
+        return len(frames)
+
+    async def push_frame(self, seq: int, frame: bytes) -> None:
+        """Publish one already-numbered frame (a resend after resume is deduplicated by the bus)."""
+        await self._publish(seq, bus.FrameKind.AUDIO, frame)
+        if seq >= self.next_seq:
+            self.published_bytes += len(frame) + (seq - self.next_seq) * FRAME_BYTES
+            self.next_seq = seq + 1
+
+    async def _flush_partial(self) -> None:
+        for frame in self.framer.flush():
+            await self._publish(self.next_seq, bus.FrameKind.AUDIO, frame)
+            self.next_seq += 1
+            self.published_bytes += len(frame)
+
+    async def finalize(self) -> None:
+        # Markers carry the position (the next frame's seq) but take no number of their own: clients
+        # count only audio frames when they resume.
+        await self._flush_partial()
+        self.finalizes += 1
+        marker_id = f"{self.session_id}.finalize.{self.next_seq}.{self.finalizes}"
+        await self._publish(self.next_seq, bus.FrameKind.FINALIZE, b"", msg_id=marker_id)
+
+    async def close(self, reason: str = "closed") -> None:
+        """End of the session: flush, CLOSE marker, session.end."""
+        if self.closed:
+            return
+        self.closed = True
+        await self._flush_partial()
+        last_seq = self.next_seq - 1
+        await self._publish(self.next_seq, bus.FrameKind.CLOSE, b"", msg_id=f"{self.session_id}.close")
+        end = bus.SessionEnd(
+            session_id=self.session_id,
+            owner_id=self.start_msg.owner_id,
+            last_seq=last_seq,
+            duration_s=self.duration_s,
+            reason=reason,
+        )
+        await self.js.publish(
+            bus.SESSION_END,
+            end.model_dump_json().encode(),
+            headers={bus.HDR_MSG_ID: f"end.{self.session_id}"},
+        )

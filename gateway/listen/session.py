@@ -1,0 +1,444 @@
+"""One live session as seen by the gateway: audio from the client onto the bus, results from the bus
+back to the client. Transport-neutral: the WebSocket route and the WebRTC peer both drive a LiveStream.
+
+A client that drops keeps its session for ``RESUME_GRACE_S``; a reconnect with ``session_id`` (to this
+gateway or any other) attaches to it and the session goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from ayka import bus
+from gateway.audio import AudioDecoder, DecodeError, Encoding, make_decoder
+from gateway.ingest import AudioIngest, NoCapacity
+from gateway.listen import protocol
+from gateway.listen.protocol import CloseCode, Control, ListenParams, ProtocolError
+from persistence.repositories import sessions as sessions_repo
+
+if TYPE_CHECKING:
+    from gateway.state import GatewayState
+
+log = logging.getLogger("ayka.listen")
+
+RESUME_GRACE_S = 60.0
+FLUSH_TIMEOUT_S = 60.0
+WORKER_CLAIM_TIMEOUT_S = 8.0
+GATEWAY_ID = f"{socket.gethostname()}-{os.getpid()}"
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class StreamState(enum.Enum):
+    OPENING = "opening"
+    STREAMING = "streaming"
+    DETACHED = "detached"  # the client is gone; waiting for a resume
+    CLOSING = "closing"  # CloseStream received: flushing
+    CLOSED = "closed"
+
+
+class Closed(Exception):
+    """The stream is over; ``code`` and ``reason`` are what the client gets."""
+
+    def __init__(self, code: CloseCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class LiveStream:
+    def __init__(
+        self,
+        state: GatewayState,
+        owner_id: str,
+        params: ListenParams,
+        send: Send,
+        *,
+        decoder: AudioDecoder | None = None,
+    ) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.owner_id = owner_id
+        self.params = params
+        self.options = params.options
+        self._send = send
+        self.request_id = protocol.new_request_id()
+        self.connection_id = uuid.uuid4().hex
+        self.session_id = params.session_id or protocol.new_session_id()
+        self.decoder = decoder or make_decoder(params.encoding, params.sample_rate, params.channels)
+        self.raw_16k = (
+            params.encoding is Encoding.LINEAR16 and params.sample_rate == 16000 and params.channels == 1
+        )
+        self.ingest: AudioIngest | None = None
+        self.status = StreamState.OPENING
+        self.finals_sent = 0
+        self.words_sent = 0
+        self.last_result_seq = -1
+        self.speakers: dict[int, list[int]] = {}
+        self.last_speaker: int | None = None
+        self._subs: list[Subscription] = []
+        self._flushed = asyncio.Event()
+        self._grace_task: asyncio.Task[None] | None = None
+        self._last_warning = 0.0
+        self.started_monotonic = time.monotonic()
+        self.last_activity = time.monotonic()
+
+    # ------------------------------------------------------------ opening
+
+    async def open(self) -> None:
+        """Create (or resume) the session, subscribe to its results, make sure a worker serves it, and send
+        the opening Metadata. Raises ProtocolError / Closed with what the client should be told."""
+        existing = self.state.streams.get(self.session_id)
+        if self.params.session_id is not None:
+            await self._resume(existing)
+        else:
+            await self._create()
+        self.state.streams[self.session_id] = self
+        await self._attach()
+        self.status = StreamState.STREAMING
+        await self.send(
+            protocol.metadata_message(
+                request_id=self.request_id,
+                session_id=self.session_id,
+                duration_s=0.0,
+                channels=self.params.channels,
+                model=self.options.model or self.settings.asr_model,
+                resumed=self.params.session_id is not None,
+                next_seq=self.ingest.next_seq if self.ingest else 0,
+            )
+        )
+
+    async def _create(self) -> None:
+        backend = self.settings.diarize_backend.value
+        row = await sessions_repo.create(
+            self.state.pool,
+            self.session_id,
+            self.owner_id,
+            language=self.options.language,
+            model=self.options.model or self.settings.asr_model,
+            options=self.options.model_dump(),
+            diarize_backend=backend,
+            diarization_status=sessions_repo.StepStatus.OFF
+            if backend == "off"
+            else sessions_repo.StepStatus.PENDING,
+        )
+        if row is None:
+            raise ProtocolError(CloseCode.POLICY, "session id collision; reconnect")
+        start = bus.SessionStart(
+            session_id=self.session_id, owner_id=self.owner_id, options=self.options, started_at=time.time()
+        )
+        self.ingest = AudioIngest(self.state.js, start)
+        await self._subscribe(replay_from_final=0)
+        await self.ingest.announce()
+        try:
+            worker = await self.ingest.wait_for_worker(WORKER_CLAIM_TIMEOUT_S)
+        except NoCapacity as exc:
+            await self.ingest.withdraw()
+            await sessions_repo.update_state(
+                self.state.pool, self.session_id, status=sessions_repo.SessionStatus.FAILED, error=str(exc)
+            )
+            await self._unsubscribe()
+            raise Closed(CloseCode.TRY_AGAIN, f"no ASR capacity: {exc}; try again later") from exc
+        await sessions_repo.update_state(self.state.pool, self.session_id, worker_id=worker)
+
+    async def _resume(self, existing: LiveStream | None) -> None:
+        row = await sessions_repo.get(self.state.pool, self.owner_id, self.session_id)
+        if row is None:
+            raise ProtocolError(CloseCode.POLICY, f"session {self.session_id} does not exist or is not yours")
+        if row.ended_at is not None or row.status != sessions_repo.SessionStatus.LIVE:
+            raise Closed(CloseCode.SESSION_ENDED, f"session {self.session_id} has ended; open a new stream")
+        self.options = bus.StreamOptions.model_validate(row.options or {})
+        if existing is not None and existing.ingest is not None:
+            # This gateway still holds the session: take its ingest over (numbering continues).
+            existing._cancel_grace()
+            await existing._unsubscribe()
+            self.state.streams.pop(self.session_id, None)
+            self.ingest = existing.ingest
+            self.finals_sent = existing.finals_sent
+            self.words_sent = existing.words_sent
+        else:
+            start = bus.SessionStart(
+                session_id=self.session_id,
+                owner_id=self.owner_id,
+                options=self.options,
+                started_at=time.time(),
+            )
+            self.ingest = AudioIngest(self.state.js, start, next_seq=self.params.resume_seq)
+        if self.raw_16k:
+            self.ingest.next_seq = self.params.resume_seq
+        replay = self.params.resume_final
+        if replay is None:  # finals that end after the first resent frame start are new to the client
+            replay = -1
+        await self._subscribe(replay_from_final=replay)
+
+    async def _attach(self) -> None:
+        kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+        attachment = bus.Attachment(
+            connection_id=self.connection_id, gateway=GATEWAY_ID, attached_at=time.time()
+        )
+        await kv.put(self.session_id, attachment.model_dump_json().encode())
+
+    async def _still_attached(self) -> bool:
+        kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+        try:
+            entry = await kv.get(self.session_id)
+        except Exception:
+            return False
+        if not entry.value:
+            return False
+        return bus.Attachment.model_validate_json(entry.value).connection_id == self.connection_id
+
+    # ------------------------------------------------------------ results from the bus
+
+    async def _subscribe(self, replay_from_final: int) -> None:
+        sid = self.session_id
+        self._replay_from_final = replay_from_final
+        self._subs.append(await self.state.nc.subscribe(bus.transcript_subject(sid), cb=self._on_live))
+        self._subs.append(await self.state.nc.subscribe(bus.speaker_subject(sid), cb=self._on_speaker))
+        self._subs.append(await self.state.nc.subscribe(bus.control_subject(sid), cb=self._on_notice))
+        sub = await self.state.js.subscribe(
+            bus.final_subject(sid),
+            cb=self._on_final,
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        self._subs.append(sub)
+
+    async def _unsubscribe(self) -> None:
+        for sub in self._subs:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        self._subs.clear()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.status in (StreamState.DETACHED, StreamState.CLOSED):
+            return
+        try:
+            await self._send(message)
+        except Exception as exc:  # the client went away mid-send: the reader notices and detaches
+            log.debug("send failed for %s: %s", self.session_id, exc)
+
+    def _with_speakers(self, result: bus.TranscriptResult) -> bus.TranscriptResult:
+        if not self.options.diarize:
+            return result
+        known = self.speakers.get(result.index) if result.is_final else None
+        for i, word in enumerate(result.words):
+            if known is not None and i < len(known):
+                word.speaker = known[i]
+            elif word.speaker is None:
+                word.speaker = self.last_speaker
+        return result
+
+    async def _on_live(self, msg: Msg) -> None:
+        kind = (msg.headers or {}).get(bus.HDR_KIND, bus.LiveKind.INTERIM.value)
+        if kind == bus.LiveKind.INTERIM:
+            if not self.options.interim_results:
+                return
+            result = bus.TranscriptResult.model_validate_json(msg.data)
+            self._note_progress(result.last_seq)
+            await self.send(self._results(self._with_speakers(result)))
+        elif kind == bus.LiveKind.SPEECH_STARTED:
+            if self.options.vad_events:
+                await self.send(
+                    protocol.speech_started_message(bus.SpeechStarted.model_validate_json(msg.data))
+                )
+        elif kind == bus.LiveKind.UTTERANCE_END and self.options.utterance_end_ms is not None:
+            await self.send(protocol.utterance_end_message(bus.UtteranceEnd.model_validate_json(msg.data)))
+
+    async def _on_final(self, msg: Msg) -> None:
+        kind = (msg.headers or {}).get(bus.HDR_KIND, bus.FinalKind.RESULT.value)
+        if kind == bus.FinalKind.FLUSHED:
+            self._flushed.set()
+            return
+        result = bus.TranscriptResult.model_validate_json(msg.data)
+        self._note_progress(result.last_seq)
+        replay_from = self._replay_from_final
+        if replay_from > 0 and result.index < replay_from:
+            return
+        if replay_from < 0 and result.end_s <= self.params.resume_seq * 0.1 and self.params.session_id:
+            return
+        self.finals_sent = max(self.finals_sent, result.index + 1)
+        self.words_sent += len(result.words)
+        await self.send(self._results(self._with_speakers(result)))
+
+    async def _on_speaker(self, msg: Msg) -> None:
+        update = bus.SpeakerUpdate.model_validate_json(msg.data)
+        self.speakers[update.final_index] = update.speakers
+        if update.speakers:
+            self.last_speaker = update.speakers[-1]
+        if self.options.diarize:
+            await self.send(update.model_dump(mode="json"))
+
+    async def _on_notice(self, msg: Msg) -> None:
+        notice = bus.Notice.model_validate_json(msg.data)
+        await self.send({"type": notice.type, "code": notice.code, "message": notice.message})
+
+    def _results(self, result: bus.TranscriptResult) -> dict[str, Any]:
+        return protocol.results_message(
+            result, request_id=self.request_id, options=self.options, channels=self.params.channels
+        )
+
+    def _note_progress(self, last_seq: int) -> None:
+        self.last_result_seq = max(self.last_result_seq, last_seq)
+
+    # ------------------------------------------------------------ from the client
+
+    @property
+    def lag_s(self) -> float:
+        if self.ingest is None:
+            return 0.0
+        return max(0, self.ingest.next_seq - 1 - self.last_result_seq) / 10
+
+    async def audio(self, data: bytes) -> None:
+        if self.ingest is None or self.status is not StreamState.STREAMING:
+            raise ProtocolError(CloseCode.AFTER_CLOSE, "audio after CloseStream")
+        if len(data) > self.settings.max_frame_bytes:
+            raise ProtocolError(
+                CloseCode.TOO_BIG, f"frame of {len(data)} bytes exceeds {self.settings.max_frame_bytes}"
+            )
+        self.last_activity = time.monotonic()
+        try:
+            pcm = self.decoder.feed(data)
+        except DecodeError as exc:
+            raise ProtocolError(CloseCode.BAD_AUDIO, str(exc)) from exc
+        await self.ingest.push_pcm(pcm)
+        if self.ingest.duration_s >= self.settings.max_session_s:
+            await self.finish()
+            raise Closed(
+                CloseCode.TOO_LONG,
+                f"session reached its maximum length of {self.settings.max_session_s:.0f} s",
+            )
+        if self.lag_s > self.settings.max_buffered_audio_s and time.monotonic() - self._last_warning > 5:
+            self._last_warning = time.monotonic()
+            await self.send(
+                {
+                    "type": "Warning",
+                    "code": "asr_lagging",
+                    "message": f"transcription is {self.lag_s:.0f} s behind the audio; results will catch up",
+                }
+            )
+
+    async def control(self, control: Control) -> bool:
+        """Handle a control message; True when the stream is now finished (CloseStream)."""
+        self.last_activity = time.monotonic()
+        if control is Control.KEEPALIVE:
+            return False
+        if self.ingest is None or self.status is not StreamState.STREAMING:
+            raise ProtocolError(CloseCode.AFTER_CLOSE, f"{control.value} after CloseStream")
+        if control is Control.FINALIZE:
+            await self.ingest.push_pcm(self._flush_decoder())
+            await self.ingest.finalize()
+            return False
+        await self.finish()
+        return True
+
+    def _flush_decoder(self) -> bytes:
+        try:
+            return self.decoder.flush() if not self.raw_16k else b""
+        except DecodeError:
+            return b""
+
+    # ------------------------------------------------------------ ending
+
+    async def finish(self, reason: str = "closed") -> None:
+        """CloseStream: flush everything, wait for the last finals, send the closing Metadata."""
+        if self.ingest is None or self.status in (StreamState.CLOSING, StreamState.CLOSED):
+            return
+        self.status = StreamState.CLOSING
+        await self.ingest.push_pcm(self._flush_decoder())
+        await self.ingest.close(reason)
+        await sessions_repo.mark_ended(
+            self.state.pool,
+            self.session_id,
+            last_seq=self.ingest.next_seq - 1,
+            duration_s=self.ingest.duration_s,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._flushed.wait(), FLUSH_TIMEOUT_S)
+        await asyncio.sleep(0.05)  # let the last callbacks deliver
+        status, self.status = self.status, StreamState.STREAMING  # allow the final send
+        await self.send(
+            protocol.metadata_message(
+                request_id=self.request_id,
+                session_id=self.session_id,
+                duration_s=self.ingest.duration_s,
+                channels=self.params.channels,
+                model=self.options.model or self.settings.asr_model,
+                finals=self.finals_sent,
+                words=self.words_sent,
+                flushed=self._flushed.is_set(),
+            )
+        )
+        self.status = status
+        await self._release()
+
+    async def detach(self) -> None:
+        """The client vanished without CloseStream: keep the session for a resume."""
+        if self.status is not StreamState.STREAMING:
+            await self._release()
+            return
+        self.status = StreamState.DETACHED
+        kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+        with contextlib.suppress(Exception):
+            attachment = bus.Attachment(
+                connection_id=self.connection_id,
+                gateway=GATEWAY_ID,
+                attached_at=time.time(),
+                detached_at=time.time(),
+            )
+            await kv.put(self.session_id, attachment.model_dump_json().encode())
+        self._grace_task = asyncio.create_task(self._close_after_grace())
+
+    def _cancel_grace(self) -> None:
+        if self._grace_task is not None:
+            self._grace_task.cancel()
+            self._grace_task = None
+
+    async def _close_after_grace(self) -> None:
+        await asyncio.sleep(RESUME_GRACE_S)
+        if await self._still_attached() and self.ingest is not None and not self.ingest.closed:
+            log.info("session %s: no resume within %.0f s, closing", self.session_id, RESUME_GRACE_S)
+            self.status = StreamState.STREAMING
+            self._send = _discard
+            await self.finish(reason="client gone")
+        else:
+            await self._release()
+
+    async def abort(self, reason: str) -> None:
+        """Server shutting down: the client may resume elsewhere, so the session stays open."""
+        self._cancel_grace()
+        await self._release(keep_session=True)
+        log.info("session %s detached: %s", self.session_id, reason)
+
+    async def _release(self, keep_session: bool = False) -> None:
+        self.status = StreamState.CLOSED
+        await self._unsubscribe()
+        if self.state.streams.get(self.session_id) is self:
+            del self.state.streams[self.session_id]
+        if not keep_session:
+            kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+            with contextlib.suppress(Exception):
+                if await self._still_attached():
+                    await kv.delete(self.session_id)
+
+
+async def _discard(message: dict[str, Any]) -> None:
+    del message
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))

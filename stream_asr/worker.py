@@ -1,0 +1,432 @@
+"""The ASR worker: claims sessions by KV lease, feeds their audio from JetStream into the shared-model
+scheduler, and publishes what the engine says. Knows nothing of Whisper internals.
+
+Ownership: a session waiting for a worker sits in KV ``asr-sessions``; a worker with room claims it with
+``create`` on KV ``asr-owners`` (TTL = the lease) and renews with ``update(last=revision)``. When a worker
+dies its lease expires and another worker claims the session, reads the resume point from KV
+``asr-progress``, replays ``audio.<session>`` from there and carries on: no final lost, none doubled
+(finals carry their index; JetStream deduplicates a re-published final by its Nats-Msg-Id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.kv import KeyValue
+
+from ayka import bus
+from ayka.connect import Heartbeat
+from ayka.settings import Settings
+from stream_asr import events as ev
+from stream_asr import metrics
+from stream_asr.scheduler import CapacityExceeded, ResumePoint, Scheduler, SessionHandle, engine_config
+
+log = logging.getLogger("ayka.asr")
+
+SAMPLES_PER_FRAME = 1600
+
+
+def to_bus_words(words: tuple[ev.Word, ...], speaker: int | None = None) -> list[bus.Word]:
+    return [
+        bus.Word(
+            word=w.text,
+            punctuated_word=w.punctuated,
+            start_s=w.start_s,
+            end_s=w.end_s,
+            confidence=w.confidence,
+            speaker=speaker,
+        )
+        for w in words
+    ]
+
+
+class LeaseLost(Exception):
+    pass
+
+
+class SessionRunner:
+    """One claimed session: audio in, results out, progress recorded."""
+
+    def __init__(self, worker: AsrWorker, start: bus.SessionStart, revision: int) -> None:
+        self.worker = worker
+        self.nc = worker.nc
+        self.js = worker.nc.jetstream()
+        self.start = start
+        self.session_id = start.session_id
+        self.revision = revision
+        self.handle: SessionHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.finals_published = 0
+        self.last_seq = -1
+        # frame seq -> JetStream stream sequence, for frames that may still be a resume point
+        self.stream_seqs: collections.OrderedDict[int, int] = collections.OrderedDict()
+        self.closed = asyncio.Event()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        progress = await self._read_progress()
+        resume = None
+        start_stream_seq = 0
+        if progress is not None and progress.resume_seq > 0:
+            resume = ResumePoint(
+                sample_offset=progress.resume_sample,
+                finals_emitted=progress.finals,
+                prompt_text=progress.prompt_text,
+            )
+            start_stream_seq = progress.resume_stream_seq
+            self.finals_published = progress.finals
+            log.info(
+                "session %s resumed at frame %d (%d finals)",
+                self.session_id,
+                progress.resume_seq,
+                progress.finals,
+            )
+        config = engine_config(self.start.options, self.worker.settings)
+        self.handle = self.worker.scheduler.open(self.session_id, config, resume=resume)
+        skip_samples = resume.sample_offset if resume else 0
+        emitter = asyncio.create_task(self._emit(), name=f"emit-{self.session_id}")
+        try:
+            await self._feed(start_stream_seq, skip_samples)
+            await emitter
+        finally:
+            emitter.cancel()
+            self.worker.scheduler.discard(self.session_id)
+
+    async def _feed(self, start_stream_seq: int, skip_samples: int) -> None:
+        """Audio frames (and markers) from JetStream into the engine, in order."""
+        assert self.handle is not None
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_stream_seq else DeliverPolicy.ALL,
+            opt_start_seq=start_stream_seq or None,
+        )
+        queue: asyncio.Queue[Msg] = asyncio.Queue()
+
+        async def on_msg(msg: Msg) -> None:
+            await queue.put(msg)
+
+        sub = await self.js.subscribe(
+            bus.audio_subject(self.session_id), cb=on_msg, ordered_consumer=True, config=config
+        )
+        position = (skip_samples // SAMPLES_PER_FRAME) if skip_samples else 0
+        try:
+            while True:
+                msg = await queue.get()
+                headers = msg.headers or {}
+                kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO.value)
+                seq = int(headers.get(bus.HDR_SEQ, "-1"))
+                if kind == bus.FrameKind.AUDIO:
+                    if seq < position:
+                        continue  # before the resume point
+                    pcm = msg.data
+                    if seq == position and skip_samples:
+                        pcm = pcm[(skip_samples - position * SAMPLES_PER_FRAME) * 2 :]
+                        skip_samples = 0
+                    self.stream_seqs[seq] = msg.metadata.sequence.stream
+                    while len(self.stream_seqs) > 600:  # 60 s: resume points are never older
+                        self.stream_seqs.popitem(last=False)
+                    self.last_seq = seq
+                    self.handle.push(pcm)
+                elif kind == bus.FrameKind.FINALIZE:
+                    if seq >= position:
+                        self.handle.finalize()
+                elif kind == bus.FrameKind.CLOSE:
+                    self.handle.close()
+                    return
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _emit(self) -> None:
+        """Engine events onto the bus."""
+        assert self.handle is not None
+        sid = self.session_id
+        async for event in self.handle.events():
+            if isinstance(event, ev.Interim):
+                if not event.words:
+                    continue
+                result = bus.TranscriptResult(
+                    session_id=sid,
+                    is_final=False,
+                    index=self.finals_published,
+                    start_s=event.words[0].start_s,
+                    end_s=event.words[-1].end_s,
+                    transcript=event.transcript,
+                    words=to_bus_words(event.words),
+                    last_seq=self.last_seq,
+                )
+                await self._publish_live(bus.LiveKind.INTERIM, result.model_dump_json())
+            elif isinstance(event, ev.SegmentFinal):
+                await self._publish_final(event)
+            elif isinstance(event, ev.SpeechStarted):
+                msg = bus.SpeechStarted(session_id=sid, timestamp_s=event.timestamp_s)
+                await self._publish_live(bus.LiveKind.SPEECH_STARTED, msg.model_dump_json())
+            elif isinstance(event, ev.UtteranceEnd):
+                msg2 = bus.UtteranceEnd(session_id=sid, last_word_end_s=event.last_word_end_s)
+                await self._publish_live(bus.LiveKind.UTTERANCE_END, msg2.model_dump_json())
+        await self._flushed()
+
+    async def _publish_live(self, kind: bus.LiveKind, payload: str) -> None:
+        with contextlib.suppress(Exception):  # interim results may be lost; the next one replaces them
+            await self.nc.publish(
+                bus.transcript_subject(self.session_id), payload.encode(), headers={bus.HDR_KIND: kind.value}
+            )
+
+    async def _publish_final(self, event: ev.SegmentFinal) -> None:
+        result = bus.TranscriptResult(
+            session_id=self.session_id,
+            is_final=True,
+            speech_final=event.speech_final,
+            from_finalize=event.from_finalize,
+            index=event.index,
+            start_s=event.start_s,
+            end_s=event.end_s,
+            transcript=event.transcript,
+            words=to_bus_words(event.words),
+            last_seq=self.last_seq,
+        )
+        await self._js_publish(
+            bus.final_subject(self.session_id),
+            result.model_dump_json().encode(),
+            {
+                bus.HDR_MSG_ID: bus.final_msg_id(self.session_id, event.index),
+                bus.HDR_KIND: bus.FinalKind.RESULT.value,
+            },
+        )
+        self.finals_published = max(self.finals_published, event.index + 1)
+        await self._save_progress()
+
+    async def _js_publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+        """Durable publish: retry through a NATS outage rather than lose a final."""
+        delay = 0.1
+        while True:
+            try:
+                await self.js.publish(subject, payload, headers=headers, timeout=5)
+                return
+            except Exception as exc:
+                log.warning("publish to %s failed (%s); retrying", subject, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _flushed(self) -> None:
+        flushed = bus.SessionFlushed(
+            session_id=self.session_id, last_seq=self.last_seq, finals=self.finals_published
+        )
+        await self._js_publish(
+            bus.final_subject(self.session_id),
+            flushed.model_dump_json().encode(),
+            {bus.HDR_MSG_ID: f"{self.session_id}.flushed", bus.HDR_KIND: bus.FinalKind.FLUSHED.value},
+        )
+        self.closed.set()
+        await self.worker.release(self.session_id, done=True)
+
+    # ------------------------------------------------------------ progress
+
+    async def _read_progress(self) -> _StoredProgress | None:
+        kv = await self.js.key_value(bus.KV_ASR_PROGRESS)
+        try:
+            entry = await kv.get(self.session_id)
+        except KeyNotFoundError:
+            return None
+        return _StoredProgress.model_validate_json(entry.value) if entry.value else None
+
+    async def _save_progress(self) -> None:
+        assert self.handle is not None
+        point = self.handle.resume_point()
+        if point.finals_emitted != self.finals_published:
+            return  # the engine is ahead of what is on the bus: wait for the next final
+        seq = point.sample_offset // SAMPLES_PER_FRAME
+        stream_seq = self.stream_seqs.get(seq)
+        if stream_seq is None:
+            return
+        for old in [s for s in self.stream_seqs if s < seq]:
+            del self.stream_seqs[old]
+        progress = _StoredProgress(
+            resume_seq=seq,
+            finals=point.finals_emitted,
+            committed_until_s=point.sample_offset / 16000,
+            resume_sample=point.sample_offset,
+            resume_stream_seq=stream_seq,
+            prompt_text=point.prompt_text,
+        )
+        kv = await self.js.key_value(bus.KV_ASR_PROGRESS)
+        with contextlib.suppress(Exception):
+            await kv.put(self.session_id, progress.model_dump_json().encode())
+
+
+class _StoredProgress(bus.Progress):
+    resume_sample: int = 0
+    resume_stream_seq: int = 0
+    prompt_text: str = ""
+
+
+class AsrWorker:
+    def __init__(
+        self, settings: Settings, nc: NATS, scheduler: Scheduler, worker_id: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.scheduler = scheduler
+        self.worker_id = worker_id or f"asr-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.runners: dict[str, SessionRunner] = {}
+        self.capacity = settings.asr_capacity
+        self.heartbeat = Heartbeat(
+            nc,
+            bus.WorkerInfo(
+                kind=bus.WorkerKind.ASR,
+                worker_id=self.worker_id,
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                capacity=self.capacity,
+                model=settings.asr_model,
+                device=settings.asr_device,
+            ),
+        )
+        self._claiming: set[str] = set()
+        self._owners: KeyValue | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._owners = await self.js.key_value(bus.KV_ASR_OWNERS)
+        sessions_kv = await self.js.key_value(bus.KV_ASR_SESSIONS)
+        self.heartbeat.start()
+        tasks = [
+            asyncio.create_task(self._renew_leases(), name="asr-leases"),
+            asyncio.create_task(self._scan(sessions_kv, stop), name="asr-scan"),
+        ]
+        log.info("ASR worker %s ready (capacity %d)", self.worker_id, self.capacity)
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for runner in list(self.runners.values()):
+                if runner.task:
+                    runner.task.cancel()
+            # Leases are left to expire: another worker resumes these sessions.
+            await self.heartbeat.stop()
+
+    async def _scan(self, sessions_kv: KeyValue, stop: asyncio.Event) -> None:
+        """Claim waiting sessions (new ones, and ones whose owner's lease expired)."""
+        while not stop.is_set():
+            try:
+                keys = await sessions_kv.keys()
+            except NoKeysError:
+                keys = []
+            except Exception as exc:
+                log.debug("scan failed: %s", exc)
+                keys = []
+            for session_id in keys:
+                if session_id in self.runners or session_id in self._claiming:
+                    continue
+                if len(self.runners) >= self.capacity:
+                    break
+                with contextlib.suppress(Exception):
+                    entry = await sessions_kv.get(session_id)
+                    if entry.value:
+                        await self._try_claim(bus.SessionStart.model_validate_json(entry.value))
+            self._publish_state()
+            await asyncio.sleep(0.05 if len(self.runners) < self.capacity else 0.25)
+
+    async def _try_claim(self, start: bus.SessionStart) -> None:
+        assert self._owners is not None
+        session_id = start.session_id
+        self._claiming.add(session_id)
+        try:
+            try:
+                revision = await self._owners.create(session_id, self.worker_id.encode())
+            except KeyWrongLastSequenceError:
+                return  # someone else owns it
+            except Exception as exc:
+                if "wrong last sequence" in str(exc).lower() or "key exists" in str(exc).lower():
+                    return
+                raise
+            runner = SessionRunner(self, start, revision)
+            try:
+                runner.task = asyncio.create_task(self._run_session(runner), name=f"session-{session_id}")
+            except CapacityExceeded:
+                metrics.REFUSED.inc()
+                await self._owners.delete(session_id)
+                return
+            self.runners[session_id] = runner
+            metrics.ACTIVE.set(len(self.runners))
+        finally:
+            self._claiming.discard(session_id)
+
+    async def _run_session(self, runner: SessionRunner) -> None:
+        try:
+            await runner.run()
+        except asyncio.CancelledError:
+            raise
+        except CapacityExceeded as exc:
+            metrics.REFUSED.inc()
+            log.warning("session %s refused: %s", runner.session_id, exc)
+            await self.release(runner.session_id, done=False)
+        except Exception:
+            log.exception("session %s failed", runner.session_id)
+            await self.release(runner.session_id, done=False)
+
+    async def release(self, session_id: str, *, done: bool) -> None:
+        """Let go of a session; ``done`` = it is finished (remove it from every KV bucket)."""
+        self.runners.pop(session_id, None)
+        metrics.ACTIVE.set(len(self.runners))
+        if done:
+            for bucket in (bus.KV_ASR_SESSIONS, bus.KV_ASR_PROGRESS):
+                with contextlib.suppress(Exception):
+                    kv = await self.js.key_value(bucket)
+                    await kv.delete(session_id)
+        if self._owners is not None:
+            with contextlib.suppress(Exception):
+                await self._owners.delete(session_id)
+        self._publish_state()
+
+    async def _renew_leases(self) -> None:
+        assert self._owners is not None
+        interval = self.settings.asr_lease_ttl_s / 3
+        while True:
+            await asyncio.sleep(interval)
+            for session_id, runner in list(self.runners.items()):
+                try:
+                    runner.revision = await self._owners.update(
+                        session_id, self.worker_id.encode(), last=runner.revision
+                    )
+                except KeyWrongLastSequenceError:
+                    log.warning("lost the lease of %s; dropping it", session_id)
+                    if runner.task:
+                        runner.task.cancel()
+                    self.runners.pop(session_id, None)
+                except Exception as exc:  # NATS down: keep serving, try again
+                    log.debug("lease renewal of %s failed: %s", session_id, exc)
+            self._observe()
+
+    def _observe(self) -> None:
+        lags = [r.handle.received_s - r.handle.processed_s for r in self.runners.values() if r.handle]
+        metrics.LAG.set(max(lags, default=0.0))
+
+    def _publish_state(self) -> None:
+        self.heartbeat.info.sessions = sorted(self.runners)
+
+
+async def run_asr_worker(
+    settings: Settings, nc: NATS, stop: asyncio.Event, scheduler: Scheduler | None = None
+) -> None:
+    """Load the model once, then serve sessions until ``stop`` is set."""
+    if scheduler is None:
+        from stream_asr.scheduler import build_scheduler
+
+        started = time.monotonic()
+        scheduler = await asyncio.to_thread(build_scheduler, settings)
+        log.info("model %s loaded in %.1f s", settings.asr_model, time.monotonic() - started)
+    worker = AsrWorker(settings, nc, scheduler)
+    await worker.run(stop)
