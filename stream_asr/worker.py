@@ -30,7 +30,9 @@ from ayka.connect import Heartbeat
 from ayka.settings import Settings
 from stream_asr import events as ev
 from stream_asr import metrics
-from stream_asr.scheduler import CapacityExceeded, ResumePoint, Scheduler, SessionHandle, engine_config
+from stream_asr.config import ResumePoint
+from stream_asr.options import engine_config
+from stream_asr.scheduler import CapacityExceeded, Scheduler, SessionHandle
 
 log = logging.getLogger("ayka.asr")
 
@@ -79,12 +81,8 @@ class SessionRunner:
         progress = await self._read_progress()
         resume = None
         start_stream_seq = 0
-        if progress is not None and progress.resume_seq > 0:
-            resume = ResumePoint(
-                sample_offset=progress.resume_sample,
-                finals_emitted=progress.finals,
-                prompt_text=progress.prompt_text,
-            )
+        if progress is not None and progress.point:
+            resume = ResumePoint.from_json(progress.point)
             start_stream_seq = progress.resume_stream_seq
             self.finals_published = progress.finals
             log.info(
@@ -256,9 +254,8 @@ class SessionRunner:
             resume_seq=seq,
             finals=point.finals_emitted,
             committed_until_s=point.sample_offset / 16000,
-            resume_sample=point.sample_offset,
             resume_stream_seq=stream_seq,
-            prompt_text=point.prompt_text,
+            point=point.to_json(),
         )
         kv = await self.js.key_value(bus.KV_ASR_PROGRESS)
         with contextlib.suppress(Exception):
@@ -266,9 +263,8 @@ class SessionRunner:
 
 
 class _StoredProgress(bus.Progress):
-    resume_sample: int = 0
-    resume_stream_seq: int = 0
-    prompt_text: str = ""
+    resume_stream_seq: int = 0  # JetStream sequence of frame ``resume_seq``: where the replay starts
+    point: str = ""  # the engine's ResumePoint, as JSON
 
 
 class AsrWorker:

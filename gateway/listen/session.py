@@ -24,7 +24,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from ayka import bus
-from gateway.audio import AudioDecoder, DecodeError, Encoding, make_decoder
+from gateway.audio import AudioDecoder, ContainerDecoder, DecodeError, Encoding, make_decoder
 from gateway.ingest import AudioIngest, NoCapacity
 from gateway.listen import protocol
 from gateway.listen.protocol import CloseCode, Control, ListenParams, ProtocolError
@@ -340,16 +340,31 @@ class LiveStream:
         if self.ingest is None or self.status is not StreamState.STREAMING:
             raise ProtocolError(CloseCode.AFTER_CLOSE, f"{control.value} after CloseStream")
         if control is Control.FINALIZE:
-            await self.ingest.push_pcm(self._flush_decoder())
+            if isinstance(self.decoder, ContainerDecoder):
+                await self._check_decoder()  # a container can only be flushed at its end
+            else:
+                await self.ingest.push_pcm(self._flush_decoder())
             await self.ingest.finalize()
             return False
+        if isinstance(self.decoder, ContainerDecoder):
+            await self.ingest.push_pcm(self._flush_decoder(strict=True))
         await self.finish()
         return True
 
-    def _flush_decoder(self) -> bytes:
+    async def _check_decoder(self) -> None:
+        try:
+            pcm = self.decoder.feed(b"")
+        except DecodeError as exc:
+            raise ProtocolError(CloseCode.BAD_AUDIO, str(exc)) from exc
+        if pcm and self.ingest is not None:
+            await self.ingest.push_pcm(pcm)
+
+    def _flush_decoder(self, strict: bool = False) -> bytes:
         try:
             return self.decoder.flush() if not self.raw_16k else b""
-        except DecodeError:
+        except DecodeError as exc:
+            if strict:
+                raise ProtocolError(CloseCode.BAD_AUDIO, str(exc)) from exc
             return b""
 
     # ------------------------------------------------------------ ending

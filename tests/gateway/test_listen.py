@@ -1,0 +1,191 @@
+"""/v1/listen end to end: the real gateway, NATS, PostgreSQL, ASR worker (real model) and recorder."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import pytest
+import websockets
+
+from ayka.stream_client import stream_frames
+from persistence.repositories import segments as segments_repo
+from persistence.repositories import sessions as sessions_repo
+from tests.data.clips import sample_clip, wer
+from tests.fixtures.platform import RunningPlatform
+
+FRAME = 3200
+
+
+def clip_pcm(seconds: float | None = None) -> bytes:
+    audio = sample_clip().audio
+    if seconds is not None:
+        audio = audio[: int(seconds * 16000)]
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+async def frames_of(pcm: bytes, pace_s: float = 0.0) -> AsyncIterator[bytes]:
+    for i in range(0, len(pcm), FRAME):
+        yield pcm[i : i + FRAME]
+        await asyncio.sleep(pace_s)
+
+
+async def wait_ready(
+    platform: RunningPlatform, session_id: str, timeout_s: float = 60
+) -> sessions_repo.Session:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        row = await sessions_repo.get(platform.pool, platform.owner_id, session_id)
+        if row is not None and row.ready_at is not None:
+            return row
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"session {session_id} not ready: {row}")
+        await asyncio.sleep(0.1)
+
+
+async def test_the_sample_clip_streams_to_finals_persisted_and_archived(platform: RunningPlatform) -> None:
+    pcm = clip_pcm()
+    messages: list[dict[str, Any]] = []
+    result = await stream_frames(
+        platform.base_url, platform.api_key, frames_of(pcm), on_message=messages.append
+    )
+    assert result.close_code == 1000
+    kinds = [m["type"] for m in messages]
+    assert kinds[0] == "Metadata" and kinds[-1] == "Metadata"
+    assert any(m["type"] == "Results" and not m["is_final"] for m in messages), "no interim results"
+    finals = [m for m in messages if m["type"] == "Results" and m["is_final"]]
+    assert [m["final_index"] for m in finals] == list(range(len(finals)))
+    starts = [m["start"] for m in finals]
+    assert starts == sorted(starts)
+    text = result.transcript.text
+    assert wer(sample_clip().reference, text) <= 0.15, text
+    closing = messages[-1]
+    assert closing["finals"] == len(finals)
+    assert abs(closing["duration"] - len(pcm) / 32000) < 0.2
+
+    session_id = result.transcript.session_id
+    row = await wait_ready(platform, session_id)
+    assert row.status in ("processing", "completed")
+    stored = await segments_repo.list_for_session(platform.pool, platform.owner_id, session_id)
+    assert [s.text for s in stored] == [m["channel"]["alternatives"][0]["transcript"] for m in finals]
+    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest()
+
+
+async def test_finalize_flushes_the_tail_with_from_finalize(platform: RunningPlatform) -> None:
+    pcm = clip_pcm(10.0)
+    uri = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    async with websockets.connect(
+        uri, additional_headers={"Authorization": f"Token {platform.api_key}"}
+    ) as ws:
+        for i in range(0, len(pcm), FRAME):
+            await ws.send(pcm[i : i + FRAME])
+        await ws.send(json.dumps({"type": "Finalize"}))
+        flushed = None
+        async with asyncio.timeout(60):
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("type") == "Results" and message.get("from_finalize"):
+                    flushed = message
+                    break
+        assert flushed is not None and flushed["is_final"]
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        async for _ in ws:
+            pass
+        assert ws.close_code == 1000
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "reason"),
+    [
+        ({}, "", "not_authenticated"),
+        ({"Authorization": "Token ayka_wrong"}, "", "invalid_api_key"),
+        ({}, "&token=nonsense", "invalid"),
+    ],
+)
+async def test_bad_credentials_close_with_1008(
+    platform: RunningPlatform, headers: dict[str, str], query: str, reason: str
+) -> None:
+    uri = f"{platform.ws_url}?encoding=linear16&sample_rate=16000{query}"
+    async with websockets.connect(uri, additional_headers=headers) as ws:
+        with pytest.raises(websockets.ConnectionClosed):
+            await ws.recv()
+    assert ws.close_code == 1008
+    assert reason in (ws.close_reason or "")
+
+
+async def test_browser_subprotocol_auth_is_accepted(platform: RunningPlatform) -> None:
+    uri = f"{platform.ws_url}?encoding=linear16&sample_rate=16000"
+    async with websockets.connect(uri, subprotocols=["token", platform.api_key]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == "token"
+        metadata = json.loads(await ws.recv())
+        assert metadata["type"] == "Metadata" and metadata["session_id"]
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        async for _ in ws:
+            pass
+    assert ws.close_code == 1000
+
+
+@pytest.mark.parametrize(
+    ("query", "send", "code", "reason"),
+    [
+        ("encoding=mp3", None, 4000, "encoding"),
+        ("encoding=linear16&sample_rate=16000&bogus=1", None, 4000, "bogus"),
+        ("encoding=linear16&sample_rate=16000", "not json", 1003, "JSON"),
+        ("encoding=linear16&sample_rate=16000", '{"type": "Explode"}', 1003, "Explode"),
+        ("encoding=webm", b"definitely not webm" * 200, 1007, "decode"),
+        ("encoding=linear16&sample_rate=16000", b"\x00" * (2**20), 1009, "exceeds"),
+    ],
+)
+async def test_bad_input_closes_with_a_specific_code_and_reason(
+    platform: RunningPlatform, query: str, send: str | bytes | None, code: int, reason: str
+) -> None:
+    uri = f"{platform.ws_url}?{query}"
+    async with websockets.connect(
+        uri, additional_headers={"Authorization": f"Token {platform.api_key}"}, max_size=2**22
+    ) as ws:
+        if send is not None:
+            await ws.send(send)
+            if isinstance(send, bytes) and code == 1007:
+                await ws.send(json.dumps({"type": "CloseStream"}))
+        with pytest.raises(websockets.ConnectionClosed):
+            async with asyncio.timeout(30):
+                while True:
+                    await ws.recv()
+    assert ws.close_code == code, ws.close_reason
+    assert reason.lower() in (ws.close_reason or "").lower()
+
+
+async def test_idle_stream_is_closed_after_the_timeout(platform: RunningPlatform) -> None:
+    uri = f"{platform.ws_url}?encoding=linear16&sample_rate=16000"
+    async with websockets.connect(
+        uri, additional_headers={"Authorization": f"Token {platform.api_key}"}
+    ) as ws:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(websockets.ConnectionClosed):
+            async with asyncio.timeout(30):
+                while True:
+                    await ws.recv()
+        elapsed = asyncio.get_running_loop().time() - started
+    assert ws.close_code == 1011
+    assert "NET-0001" in (ws.close_reason or "")
+    assert 9 <= elapsed <= 20
+
+
+async def test_keepalive_holds_an_idle_stream_open(platform: RunningPlatform) -> None:
+    uri = f"{platform.ws_url}?encoding=linear16&sample_rate=16000"
+    async with websockets.connect(
+        uri, additional_headers={"Authorization": f"Token {platform.api_key}"}
+    ) as ws:
+        await ws.recv()  # Metadata
+        for _ in range(3):
+            await asyncio.sleep(4)
+            await ws.send(json.dumps({"type": "KeepAlive"}))
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        async for _ in ws:
+            pass
+    assert ws.close_code == 1000
