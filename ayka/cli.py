@@ -98,7 +98,7 @@ async def _run_worker(kind: str, settings: Settings) -> None:
 
             await run_asr_worker(settings, nc, stop)
             return
-        from persistence.archive import open_archive_from_settings
+        from persistence.archive import open_archive
         from persistence.db import create_pool
 
         pool = await create_pool(settings.database_url)
@@ -116,11 +116,11 @@ async def _run_worker(kind: str, settings: Settings) -> None:
             if kind == "recorder":
                 from persistence.recorder import run_recorder
 
-                await run_recorder(settings, nc, pool, open_archive_from_settings(settings), stop)
+                await run_recorder(settings, nc, pool, open_archive(settings), stop)
             elif kind == "diarize":
                 from diarize.worker import run_diarize_worker
 
-                await run_diarize_worker(settings, nc, pool, open_archive_from_settings(settings), stop)
+                await run_diarize_worker(settings, nc, pool, open_archive(settings), stop)
             elif kind == "agents":
                 from agents.worker import run_agents_worker
 

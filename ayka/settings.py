@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     expo_push_url: str = ""  # empty = record that a push would have been sent
 
+    # --- WebRTC
+    webrtc_host_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list
+    )  # ICE host candidates; empty = all interfaces
+    webrtc_ice_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)  # stun:/turn: URLs
+
     # --- limits and security
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -97,7 +103,9 @@ class Settings(BaseSettings):
     sentry_dsn: str = ""
     log_level: str = "INFO"
 
-    @field_validator("cors_origins", "ws_allowed_origins", mode="before")
+    @field_validator(
+        "cors_origins", "ws_allowed_origins", "webrtc_host_addresses", "webrtc_ice_servers", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 
 from ayka.connect import connect_nats
 from ayka.settings import Settings
-from persistence.archive import Archive, open_archive_from_settings
+from persistence.archive import Archive, open_archive
 from persistence.db import create_pool
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class GatewayState:
         except BaseException:
             await nc.close()
             raise
-        archive = open_archive_from_settings(settings)
+        archive = open_archive(settings)
         return cls(settings=settings, nc=nc, js=nc.jetstream(), pool=pool, archive=archive)
 
     async def close(self) -> None:

@@ -2,7 +2,10 @@
 
 The wheel's own ``get_server`` only listens on a Unix socket, so this module drives the bundled
 ``initdb`` / ``pg_ctl`` itself. PostgreSQL refuses to run as root: when we are root the server runs as
-the unprivileged system user ``ayka-pg`` (created when missing) and the data dir is given to it.
+the unprivileged system user ``ayka-pg`` (created when missing) and the data dir is given to it; every
+parent directory must stay traversable by that user (``o+x``, added when missing). Note that pytest
+takes ``o+x`` away from ``/tmp/pytest-of-root`` whenever a test session starts, so tests keep data dirs
+elsewhere.
 
 The superuser is ``postgres`` with a password generated at ``initdb`` time and kept in the data dir
 (``ayka.password``, readable by the server user and root only); TCP logins use scram-sha-256.
@@ -120,8 +123,6 @@ class EmbeddedPostgres:
         if self._started and self.is_running():
             return self.dsn
         self._prepare_data_dir()
-        if not (self.data_dir / "PG_VERSION").exists():
-            self._initdb()
         self._check_not_in_use()
         if not self.port:
             self.port = free_port(self.host)
@@ -130,6 +131,8 @@ class EmbeddedPostgres:
                 f"port {self.port} on {self.host} is already in use: stop what listens there or choose "
                 "another port (port 0 picks a free one)"
             )
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
         self._pg_ctl_start()
         self._wait_ready()
         self._started = True
@@ -144,6 +147,21 @@ class EmbeddedPostgres:
             [str(self._bin / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "60", "stop"]
         )
         self._started = False
+
+    def running_dsn(self) -> str | None:
+        """The DSN of a server already running on this data dir (another process's), or None."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (OSError, ValueError, IndexError):
+            return None
+        if not (_pid_alive(pid) and _is_postgres(pid)):
+            return None
+        try:
+            password = self._password()
+        except PostgresStartError:
+            return None
+        return f"postgresql://{SUPERUSER}:{password}@{self.host}:{port}/{self.database}"
 
     def is_running(self) -> bool:
         pid = self._postmaster_pid()
@@ -228,6 +246,7 @@ class EmbeddedPostgres:
             f"-h {self.host}",
             f"-p {self.port}",
             "-c unix_socket_directories=''",
+            "-c recovery_init_sync_method=syncfs",  # after a crash: one syncfs, not an fsync per file
         ]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.listen import websocket
+from gateway.listen import webrtc, websocket
 
 router = APIRouter()
 router.include_router(websocket.router)
+router.include_router(webrtc.router)
