@@ -184,7 +184,7 @@ _OFFER_ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 422: {}, 429
 
 @router.post("/v1/webrtc/offer", response_model=WebRTCAnswer, responses=_OFFER_ERRORS)
 async def webrtc_offer(offer: WebRTCOffer, request: Request) -> JSONResponse:
-    """Exchange SDP: the offer's audio track is transcribed; results arrive on the ``results`` data channel."""
+    """Exchange SDP: the audio track is transcribed; results arrive on the ``results`` data channel."""
     state: GatewayState = request.app.state.gateway
     _pin_host_addresses(state.settings.webrtc_host_addresses)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
