@@ -148,6 +148,8 @@ def parse_params(query: Mapping[str, str], multi_tags: list[str] | None = None) 
     for name in ("interim_results", "vad_events", "punctuate", "smart_format", "diarize", "live_leads"):
         if name in query:
             setattr(opts, name, _bool(name, query[name]))
+    if query.get("diarize_model"):  # Deepgram's newer spelling of diarize=true
+        opts.diarize = True
     if "endpointing" in query:
         value = query["endpointing"].lower()
         if value in _FALSE:
@@ -175,6 +177,7 @@ class Control(enum.StrEnum):
     KEEPALIVE = "KeepAlive"
     FINALIZE = "Finalize"
     CLOSE_STREAM = "CloseStream"
+    CONFIGURE = "Configure"  # Deepgram's mid-stream reconfiguration: accepted, and changes nothing yet
 
 
 def parse_control(text: str) -> Control:
@@ -190,7 +193,7 @@ def parse_control(text: str) -> Control:
     except ValueError:
         raise ProtocolError(
             CloseCode.UNSUPPORTED_DATA,
-            f"unknown message type {message['type'][:40]!r} (KeepAlive, Finalize, CloseStream)",
+            f"unknown message type {message['type'][:40]!r} (KeepAlive, Finalize, CloseStream, Configure)",
         ) from None
 
 

@@ -335,7 +335,7 @@ class LiveStream:
     async def control(self, control: Control) -> bool:
         """Handle a control message; True when the stream is now finished (CloseStream)."""
         self.last_activity = time.monotonic()
-        if control is Control.KEEPALIVE:
+        if control in (Control.KEEPALIVE, Control.CONFIGURE):
             return False
         if self.ingest is None or self.status is not StreamState.STREAMING:
             raise ProtocolError(CloseCode.AFTER_CLOSE, f"{control.value} after CloseStream")
