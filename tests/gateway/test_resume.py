@@ -1,0 +1,117 @@
+"""Resume: a client whose connection drops reconnects with session_id and resume_seq and continues the same
+session; resent frames are deduplicated, finals are neither lost nor doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import websockets
+
+from persistence.repositories import sessions as sessions_repo
+from tests.data.clips import sample_clip, wer
+from tests.fixtures.platform import RunningPlatform
+
+FRAME = 3200
+
+
+async def _drain_until_closed(ws: Any, sink: list[dict[str, Any]]) -> None:
+    async for raw in ws:
+        sink.append(json.loads(raw))
+
+
+async def test_a_dropped_connection_resumes_the_same_session(platform: RunningPlatform) -> None:
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio, -1, 1) * 32767).astype("<i2").tobytes()
+    frames = [pcm[i : i + FRAME] for i in range(0, len(pcm), FRAME)]
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    first: list[dict[str, Any]] = []
+    cut = 150  # 15 s in
+
+    ws = await websockets.connect(base, additional_headers=headers)
+    reader = asyncio.create_task(_drain_until_closed(ws, first))
+    for frame in frames[:cut]:
+        await ws.send(frame)
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(3)  # let some finals arrive
+    ws.transport.abort()  # the network drops: no CloseStream, no close frame
+    await asyncio.gather(reader, return_exceptions=True)
+    session_id = first[0]["session_id"]
+    got_finals = {m["final_index"] for m in first if m.get("type") == "Results" and m.get("is_final")}
+
+    row = await sessions_repo.get(platform.pool, platform.owner_id, session_id)
+    assert row is not None and row.ended_at is None, "the session must wait for a resume"
+
+    resend_from = cut - 20  # resend the last 2 s: the bus deduplicates them
+    second: list[dict[str, Any]] = []
+    url = f"{base}&session_id={session_id}&resume_seq={resend_from}&resume_final={len(got_finals)}"
+    async with websockets.connect(url, additional_headers=headers) as ws2:
+        reader2 = asyncio.create_task(_drain_until_closed(ws2, second))
+        for frame in frames[resend_from:]:
+            await ws2.send(frame)
+            await asyncio.sleep(0.005)
+        await ws2.send(json.dumps({"type": "CloseStream"}))
+        await asyncio.wait_for(reader2, 120)
+    assert ws2.close_code == 1000
+    assert second[0]["type"] == "Metadata" and second[0]["session_id"] == session_id and second[0]["resumed"]
+
+    finals: dict[int, str] = {}
+    for message in first + second:
+        if message.get("type") == "Results" and message.get("is_final"):
+            index = message["final_index"]
+            assert index not in finals, f"final {index} delivered twice"
+            finals[index] = message["channel"]["alternatives"][0]["transcript"]
+    assert sorted(finals) == list(range(len(finals))), "a final was lost"
+    text = " ".join(finals[i] for i in sorted(finals))
+    assert wer(clip.reference, text) <= 0.3, text
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while (
+        row := await sessions_repo.get(platform.pool, platform.owner_id, session_id)
+    ) is None or row.ready_at is None:
+        assert asyncio.get_running_loop().time() < deadline, row
+        await asyncio.sleep(0.2)
+    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "archived audio differs"
+
+
+async def test_resuming_someone_elses_session_is_refused(platform: RunningPlatform) -> None:
+    from gateway.auth import create_api_key
+    from persistence.repositories import users
+
+    other = await users.create(platform.pool, "intruder@example.com", "x", "Intruder")
+    _public, key = await create_api_key(platform.pool, other.id, "intruder", ["listen"])
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    async with websockets.connect(base, additional_headers=headers) as ws:
+        session_id = json.loads(await ws.recv())["session_id"]
+        url = f"{base}&session_id={session_id}&resume_seq=0"
+        async with websockets.connect(url, additional_headers={"Authorization": f"Token {key}"}) as intruder:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for _ in intruder:
+                    pass
+        assert intruder.close_code == 1008
+        assert "not yours" in (intruder.close_reason or "")
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        async for _ in ws:
+            pass
+
+
+async def test_resuming_an_ended_session_says_it_ended(platform: RunningPlatform) -> None:
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    async with websockets.connect(base, additional_headers=headers) as ws:
+        session_id = json.loads(await ws.recv())["session_id"]
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        async for _ in ws:
+            pass
+    async with websockets.connect(f"{base}&session_id={session_id}", additional_headers=headers) as again:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for _ in again:
+                pass
+    assert again.close_code == 4001
