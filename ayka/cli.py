@@ -26,11 +26,11 @@ def _settings(**overrides: object) -> Settings:
     return settings
 
 
-def _logging(settings: Settings) -> None:
+def _logging(settings: Settings, stream: object = sys.stderr) -> None:
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        stream=stream,  # type: ignore[arg-type]
     )
     for noisy in ("httpx", "botocore", "urllib3", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -44,7 +44,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.asr_workers is not None:
         overrides["asr_workers"] = args.asr_workers
     settings = _settings(**overrides)
-    _logging(settings)
+    _logging(settings, sys.stdout)  # progress on stdout; stderr carries only a start-up error, in one line
     from ayka.runtime.supervisor import up
 
     return up(settings, settings.asr_workers)

@@ -17,10 +17,12 @@ import contextlib
 import importlib.util
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +30,7 @@ SERVER_USER = "ayka-pg"
 SUPERUSER = "postgres"
 PASSWORD_FILE = "ayka.password"
 LOG_FILE = "server.log"
+_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class PostgresStartError(RuntimeError):
@@ -97,6 +100,8 @@ class EmbeddedPostgres:
         durable: bool = True,
         start_timeout_s: float = 60.0,
     ) -> None:
+        if not _DB_NAME.match(database):
+            raise PostgresStartError(f"invalid database name {database!r}: use letters, digits and _")
         self.data_dir = Path(data_dir).absolute()
         self.host = host
         self.port = port
@@ -323,11 +328,11 @@ class EmbeddedPostgres:
     def _run(self, args: list[str]) -> None:
         """Run a server binary as the server user, output to a file (pg_ctl's children keep pipes open)."""
         user = self._user
-        with open(os.devnull, "rb") as devnull, _TempOutput() as out:
+        with open(os.devnull, "rb") as devnull, tempfile.TemporaryFile("w+") as out:
             done = subprocess.run(
                 args,
                 stdin=devnull,
-                stdout=out.file,
+                stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 user=user.pw_uid if user else None,
@@ -338,22 +343,8 @@ class EmbeddedPostgres:
                 check=False,
             )
             if done.returncode != 0:
+                out.seek(0)
                 raise PostgresStartError(f"{Path(args[0]).name} failed: {_last_line(out.read())}")
-
-
-class _TempOutput:
-    def __enter__(self) -> _TempOutput:
-        import tempfile
-
-        self.file = tempfile.TemporaryFile("w+")
-        return self
-
-    def read(self) -> str:
-        self.file.seek(0)
-        return self.file.read()
-
-    def __exit__(self, *exc: object) -> None:
-        self.file.close()
 
 
 def _ensure_system_user(name: str) -> pwd.struct_passwd:
@@ -407,6 +398,8 @@ async def ensure_database(dsn: str, name: str) -> None:
     """Create database ``name`` on the server behind ``dsn`` when it does not exist yet."""
     import asyncpg
 
+    if not _DB_NAME.match(name):
+        raise ValueError(f"invalid database name {name!r}: use letters, digits and _")
     conn = await asyncpg.connect(dsn)
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)

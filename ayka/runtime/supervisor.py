@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -124,6 +125,7 @@ class Platform:
         env["AYKA_URL_SIGNING_SECRET"] = settings.url_signing_secret
         env["AYKA_ARCHIVE_URL"] = settings.archive_url
         if settings.nats_url:
+            _check_tcp(settings.nats_url, "NATS", "AYKA_NATS_URL")
             env["AYKA_NATS_URL"] = settings.nats_url
         else:
             self.nats = EmbeddedNats(self.data_dir / "nats")
@@ -142,7 +144,18 @@ class Platform:
                 raise StartError(f"PostgreSQL did not start: {exc}") from None
             log.info("postgres at 127.0.0.1:%s", postgres.port)
         self._migrate(env["AYKA_DATABASE_URL"])
+        self._check_archive()
         return env
+
+    def _check_archive(self) -> None:
+        from persistence.archive import open_archive
+
+        try:
+            open_archive(self.settings).check()
+        except Exception as exc:
+            raise StartError(
+                f"the archive {self.settings.archive_url} is not usable: {exc}; check AYKA_ARCHIVE_URL"
+            ) from None
 
     def _migrate(self, dsn: str) -> None:
         from persistence.migrate import migrate_dsn
@@ -155,7 +168,9 @@ class Platform:
         except (OSError, TimeoutError) as exc:
             reason = exc.__class__.__name__
             where = _redact(dsn)
-            raise StartError(f"PostgreSQL at {where} is unreachable ({reason}); check AYKA_DATABASE_URL") from None
+            raise StartError(
+                f"PostgreSQL at {where} is unreachable ({reason}); check AYKA_DATABASE_URL"
+            ) from None
         except Exception as exc:
             raise StartError(f"PostgreSQL at {_redact(dsn)} refused the migrations: {exc}") from None
         if applied:
@@ -227,6 +242,19 @@ class Platform:
         if self.nats is not None:
             self.nats.stop()
         self.lock.release()
+
+
+def _check_tcp(url: str, what: str, setting: str) -> None:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 4222
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as exc:
+        raise StartError(
+            f"{what} at {host}:{port} is unreachable ({exc.strerror or exc}); check {setting}"
+        ) from None
 
 
 def _redact(dsn: str) -> str:
