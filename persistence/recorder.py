@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -46,6 +48,7 @@ class Recorder:
         self.archive = archive
         self.writers: dict[str, ArchiveWriter] = {}
         self.writer_used: dict[str, float] = {}
+        self.touched: dict[str, ArchiveWriter] = {}  # writers the current batch appended to
 
     async def run(self, stop: asyncio.Event) -> None:
         audio = await self._consumer(bus.AUDIO_STREAM, f"{bus.AUDIO_PREFIX}.*", AUDIO_CONSUMER)
@@ -78,7 +81,8 @@ class Recorder:
         return await self.js.pull_subscribe(subject, durable=durable, stream=stream, config=config)
 
     async def _loop(self, sub: object, handle: object, stop: asyncio.Event) -> None:
-        """Fetch in order, store, then acknowledge; on a storage fault, retry the same message."""
+        """Fetch in order, store the batch, make it durable, then acknowledge it; on a storage fault, retry
+        the same message (nothing is acknowledged that is not stored)."""
         while not stop.is_set():
             try:
                 msgs = await sub.fetch(200, timeout=1)  # type: ignore[attr-defined]
@@ -89,26 +93,32 @@ class Recorder:
                 log.warning("fetch failed (%s); retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
+            self.touched.clear()
             for msg in msgs:
-                delay = 0.2
-                while True:
-                    try:
-                        await handle(msg)  # type: ignore[operator]
-                        break
-                    except (
-                        OSError,
-                        asyncpg.PostgresConnectionError,
-                        asyncpg.InterfaceError,
-                        ConnectionError,
-                    ) as exc:
-                        log.warning("storing %s failed (%s); retrying", msg.subject, exc)
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, 5.0)
-                    except Exception:
-                        log.exception("dropping unprocessable message on %s", msg.subject)
-                        break
+                await self._store(msg, handle)
+            # S3 writers buffer up to a part: make what this batch appended durable before acknowledging.
+            for writer in list(self.touched.values()):
+                await self._retry(functools.partial(asyncio.to_thread, writer.checkpoint), "checkpoint")
+            for msg in msgs:
                 with contextlib.suppress(Exception):
                     await msg.ack()
+
+    async def _store(self, msg: Msg, handle: object) -> None:
+        try:
+            await self._retry(lambda: handle(msg), msg.subject)  # type: ignore[operator]
+        except Exception:
+            log.exception("dropping unprocessable message on %s", msg.subject)
+
+    async def _retry(self, action: Callable[[], Awaitable[object]], what: str) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await action()
+                return
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError) as exc:
+                log.warning("storing %s failed (%s); retrying", what, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     # ------------------------------------------------------------ audio → archive
 
@@ -137,6 +147,7 @@ class Recorder:
         if kind == bus.FrameKind.AUDIO:
             writer = self._writer(session_id)
             await asyncio.to_thread(writer.append, int(headers.get(bus.HDR_SEQ, "0")), msg.data)
+            self.touched[session_id] = writer
         elif kind == bus.FrameKind.CLOSE:
             writer = self._writer(session_id)
             try:
@@ -145,6 +156,7 @@ class Recorder:
                 ARCHIVE_UPLOADS.labels("failure").inc()
                 raise
             ARCHIVE_UPLOADS.labels("success").inc()
+            self.touched.pop(session_id, None)
             self.writers.pop(session_id, None)
             self.writer_used.pop(session_id, None)
             if await sessions_repo.mark_archived(self.pool, session_id, audio):
