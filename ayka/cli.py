@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from ayka.settings import Settings, describe_error
 
@@ -26,11 +27,11 @@ def _settings(**overrides: object) -> Settings:
     return settings
 
 
-def _logging(settings: Settings, stream: object = sys.stderr) -> None:
+def _logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=stream,  # type: ignore[arg-type]
+        stream=stream,
     )
     for noisy in ("httpx", "botocore", "urllib3", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -206,7 +207,7 @@ def _database_url_for_cli(settings: Settings) -> Settings:
     if not (pg_dir / "PG_VERSION").exists():
         raise SystemExit("ayka: no database yet; start `ayka up` first or set AYKA_DATABASE_URL")
     postgres = EmbeddedPostgres(pg_dir)
-    dsn = postgres.running_dsn() if hasattr(postgres, "running_dsn") else None
+    dsn = postgres.running_dsn()
     if not dsn:
         raise SystemExit("ayka: the embedded database is not running; start `ayka up` first")
     return settings.model_copy(update={"database_url": dsn})

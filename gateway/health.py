@@ -46,7 +46,7 @@ async def _nats(state: GatewayState) -> dict[str, Any]:
 
 
 async def _archive(state: GatewayState) -> dict[str, Any]:
-    await asyncio.to_thread(state.archive.check)
+    await state.archive.check()
     return {"url": state.settings.archive_url}
 
 

@@ -151,7 +151,7 @@ class Platform:
         from persistence.archive import open_archive
 
         try:
-            open_archive(self.settings).check()
+            open_archive(self.settings).check_sync()
         except Exception as exc:
             raise StartError(
                 f"the archive {self.settings.archive_url} is not usable: {exc}; check AYKA_ARCHIVE_URL"

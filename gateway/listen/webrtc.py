@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 import aioice.ice
+import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -99,11 +100,11 @@ class WebRTCSession:
                 return
             self.channel = channel
 
-            @channel.on("open")
+            @channel.on("open")  # type: ignore[untyped-decorator]
             def on_open() -> None:
                 self._flush_pending()
 
-            @channel.on("message")
+            @channel.on("message")  # type: ignore[untyped-decorator]
             def on_message(message: object) -> None:
                 if isinstance(message, str):
                     self.tasks.append(asyncio.ensure_future(self._control(message)))
@@ -141,8 +142,10 @@ class WebRTCSession:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            samples = frame.to_ndarray()  # type: ignore[attr-defined]
-            channels = len(frame.layout.channels)  # type: ignore[attr-defined]
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            samples = frame.to_ndarray()
+            channels = len(frame.layout.channels)
             if samples.dtype != np.int16:
                 samples = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
             mono = (
