@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -51,7 +51,10 @@ async def _archive(state: GatewayState) -> dict[str, Any]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request, scope: Literal["platform", "self"] = "platform") -> JSONResponse:
+    """``scope=platform`` (default): every component and at least one worker of each required kind.
+    ``scope=self``: only this gateway's own dependencies (for a load balancer's probe, so that gateways
+    keep serving the API while the ASR pool scales from zero)."""
     state: GatewayState | None = getattr(request.app.state, "gateway", None)
     if state is None:
         return JSONResponse({"status": "starting", "components": {}}, status_code=503)
@@ -81,7 +84,7 @@ async def readyz(request: Request) -> JSONResponse:
             )
     components["workers"] = workers
     kinds = {w["kind"] for w in workers}
-    missing = [k.value for k in REQUIRED_WORKERS if k.value not in kinds]
+    missing = [k.value for k in REQUIRED_WORKERS if k.value not in kinds] if scope == "platform" else []
     ready = all(components[c]["state"] == "ready" for c in ("nats", "postgres", "archive")) and not missing
     body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "components": components}
     if missing:

@@ -189,3 +189,20 @@ async def test_keepalive_holds_an_idle_stream_open(platform: RunningPlatform) ->
         async for _ in ws:
             pass
     assert ws.close_code == 1000
+
+
+async def test_readyz_names_every_component_and_scope_self_ignores_workers(platform: RunningPlatform) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=platform.base_url) as client:
+        ready = await client.get("/readyz")
+        self_only = await client.get("/readyz", params={"scope": "self"})
+        healthz = await client.get("/healthz")
+    assert healthz.json() == {"status": "ok"}
+    body = ready.json()
+    assert ready.status_code == 200, body
+    for name in ("nats", "postgres", "archive"):
+        assert body["components"][name]["state"] == "ready"
+    asr = [w for w in body["components"]["workers"] if w["kind"] == "asr"]
+    assert asr and asr[0]["pid"] > 0 and asr[0]["capacity"] > 0
+    assert self_only.status_code == 200
