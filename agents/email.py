@@ -1,0 +1,76 @@
+"""Sending a lead's follow-up draft over SMTP: only when SMTP is configured and the user asks."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from email_validator import EmailNotValidError, validate_email
+
+from ayka.settings import Settings
+from persistence.repositories.leads import Lead
+
+SMTPS_PORT = 465
+TIMEOUT_S = 30.0
+
+
+class EmailError(Exception):
+    """Base class: the draft could not be sent (the message says why)."""
+
+
+class SmtpNotConfigured(EmailError):
+    """AYKA_SMTP_HOST (and AYKA_SMTP_FROM) are not set."""
+
+
+class NoDraft(EmailError):
+    """The lead has no email draft."""
+
+
+class BadRecipient(EmailError):
+    """The address to send to is not a valid email address."""
+
+
+def compose(settings: Settings, lead: Lead, to: str) -> EmailMessage:
+    if not settings.smtp_host or not settings.smtp_from:
+        raise SmtpNotConfigured("SMTP is not configured (AYKA_SMTP_HOST, AYKA_SMTP_FROM)")
+    if not lead.email_draft or not lead.email_draft.get("subject") or not lead.email_draft.get("body"):
+        raise NoDraft(f"lead {lead.id} has no email draft")
+    try:
+        recipient = validate_email(to, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise BadRecipient(str(exc)) from None
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = recipient
+    message["Subject"] = lead.email_draft["subject"]
+    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rsplit("@", 1)[-1].strip(">"))
+    message.set_content(lead.email_draft["body"])
+    return message
+
+
+def _send(settings: Settings, message: EmailMessage) -> None:
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if settings.smtp_port == SMTPS_PORT:
+        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S, context=context)
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S)
+    with smtp:
+        smtp.ehlo()
+        if not isinstance(smtp, smtplib.SMTP_SSL) and smtp.has_extn("starttls"):
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+        smtp.send_message(message)
+
+
+async def send_email_draft(settings: Settings, lead: Lead, to: str) -> str:
+    """Send the lead's draft to ``to``; returns the Message-ID. ``EmailError`` subclasses for bad input;
+    ``smtplib.SMTPException`` / ``OSError`` when the server refuses or cannot be reached."""
+    message = compose(settings, lead, to)
+    await asyncio.to_thread(_send, settings, message)
+    return str(message["Message-ID"])
