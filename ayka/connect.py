@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import nats
 from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
 
 from ayka import bus
 
@@ -113,8 +114,8 @@ class Heartbeat:
             await kv.delete(self.info.key)
 
 
-async def list_workers(nc: NATS) -> list[bus.WorkerInfo]:
-    kv = await nc.jetstream().key_value(bus.KV_WORKERS)
+async def list_workers(js: JetStreamContext) -> list[bus.WorkerInfo]:
+    kv = await js.key_value(bus.KV_WORKERS)
     try:
         keys = await kv.keys()
     except nats.js.errors.NoKeysError:

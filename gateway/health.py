@@ -67,7 +67,7 @@ async def readyz(request: Request, scope: Literal["platform", "self"] = "platfor
     workers: list[dict[str, Any]] = []
     if components["nats"]["state"] == "ready":
         now = time.time()
-        for info in await list_workers(state.nc):
+        for info in await list_workers(state.js):
             workers.append(
                 {
                     "kind": info.kind.value,

@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError
 
 from ayka import bus
+from ayka.connect import list_workers
 from gateway.audio import FRAME_BYTES, Framer
 
 log = logging.getLogger("ayka.ingest")
@@ -50,15 +51,25 @@ class AudioIngest:
         kv = await self.js.key_value(bus.KV_ASR_SESSIONS)
         await kv.put(self.session_id, payload)
 
-    async def wait_for_worker(self, timeout_s: float) -> str:
-        """The id of the ASR worker that claimed the session; NoCapacity after timeout_s."""
+    async def wait_for_worker(self, timeout_s: float, full_after_s: float = 1.0) -> str:
+        """The id of the ASR worker that claimed the session. NoCapacity when every ASR worker is at capacity
+        (checked after ``full_after_s``), or when none took it within ``timeout_s``."""
         owners = await self.js.key_value(bus.KV_ASR_OWNERS)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        started = time.monotonic()
+        checked = False
+        while time.monotonic() - started < timeout_s:
             with contextlib.suppress(KeyNotFoundError):
                 entry = await owners.get(self.session_id)
                 if entry.value:
                     return entry.value.decode()
+            if not checked and time.monotonic() - started >= full_after_s:
+                checked = True
+                asr = [w for w in await list_workers(self.js) if w.kind is bus.WorkerKind.ASR]
+                if not asr:
+                    raise NoCapacity("no ASR worker is running")
+                if all(len(w.sessions) >= w.capacity for w in asr):
+                    total = sum(w.capacity for w in asr)
+                    raise NoCapacity(f"all {len(asr)} ASR workers are at capacity ({total} sessions)")
             await asyncio.sleep(0.02)
         raise NoCapacity(f"no ASR worker took the session within {timeout_s:.0f} s")
 

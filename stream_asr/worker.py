@@ -292,6 +292,7 @@ class AsrWorker:
         )
         self._claiming: set[str] = set()
         self._owners: KeyValue | None = None
+        scheduler.on_update = lambda record: metrics.UPDATE.observe(record.duration_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         self._owners = await self.js.key_value(bus.KV_ASR_OWNERS)
@@ -409,6 +410,7 @@ class AsrWorker:
     def _observe(self) -> None:
         lags = [r.handle.received_s - r.handle.processed_s for r in self.runners.values() if r.handle]
         metrics.LAG.set(max(lags, default=0.0))
+        metrics.RTF.set(self.scheduler.stats().real_time_factor)
 
     def _publish_state(self) -> None:
         self.heartbeat.info.sessions = sorted(self.runners)

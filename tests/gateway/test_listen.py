@@ -206,3 +206,26 @@ async def test_readyz_names_every_component_and_scope_self_ignores_workers(platf
     asr = [w for w in body["components"]["workers"] if w["kind"] == "asr"]
     assert asr and asr[0]["pid"] > 0 and asr[0]["capacity"] > 0
     assert self_only.status_code == 200
+
+
+async def test_a_session_beyond_capacity_is_refused_with_a_clear_reason(platform: RunningPlatform) -> None:
+    asr = platform.asr
+    capacity = asr.capacity
+    asr.capacity = 0  # the worker is full: it claims nothing and advertises no room
+    asr.heartbeat.info.capacity = 0
+    await asr.heartbeat.beat()
+    try:
+        uri = f"{platform.ws_url}?encoding=linear16&sample_rate=16000"
+        started = asyncio.get_running_loop().time()
+        async with websockets.connect(
+            uri, additional_headers={"Authorization": f"Token {platform.api_key}"}
+        ) as ws:
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+        assert ws.close_code == 1013
+        assert "capacity" in (ws.close_reason or "")
+        assert asyncio.get_running_loop().time() - started < 5
+    finally:
+        asr.capacity = capacity
+        asr.heartbeat.info.capacity = capacity
+        await asr.heartbeat.beat()
