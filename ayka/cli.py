@@ -127,7 +127,7 @@ async def _run_worker(kind: str, settings: Settings) -> None:
 
                 await run_agents_worker(settings, nc, pool, stop)
             elif kind == "webhooks":
-                from agents.webhooks.worker import run_webhook_worker
+                from agents.webhooks.delivery import run_webhook_worker
 
                 await run_webhook_worker(settings, pool, stop)
         finally:
