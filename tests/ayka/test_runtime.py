@@ -3,12 +3,9 @@ and one clear line for every bad start."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,43 +15,8 @@ import httpx
 import pytest
 
 from ayka.runtime.process import free_port, pid_alive
-
-AYKA = [sys.executable, "-m", "ayka"]
-
-
-def _env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AYKA_")}
-    env.update(AYKA_DATA_DIR=str(data_dir), AYKA_PORT=str(port), AYKA_DIARIZE_BACKEND="off", **extra)
-    return env
-
-
-class Up:
-    def __init__(self, data_dir: Path, port: int, **extra: str) -> None:
-        self.port = port
-        self.env = _env(data_dir, port, **extra)
-        self.proc = subprocess.Popen(
-            [*AYKA, "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-
-    def wait_ready(self, timeout_s: float = 180) -> dict[str, object]:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"ayka up exited {self.proc.returncode}: {self.proc.stderr.read()}")  # type: ignore[union-attr]
-            try:
-                response = httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)
-                if response.status_code == 200:
-                    return dict(response.json())
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError("ayka up was not ready in time")
-
-    def stop(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGINT)
-        _out, err = self.proc.communicate(timeout=60)
-        return self.proc.returncode, err
+from tests.fixtures.up import AYKA, Up
+from tests.fixtures.up import ayka_env as _env
 
 
 @pytest.fixture

@@ -1,0 +1,45 @@
+"""The web app in a real browser against a running ``ayka up``: headless Chromium (Debian package, driven
+by playwright-core) with the sample clip as the fake microphone. The browser script is web/e2e/run.mjs
+(``npm --prefix web run test:e2e`` with AYKA_BASE_URL); it saves a screenshot of every page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ayka.runtime.process import free_port
+from tests.data.clips import _pyannote_sample_dir
+from tests.fixtures.up import Up
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+
+
+def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() -> None:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(chromium).exists(), "Chromium is missing: `make test` installs it (apt-get install chromium)"
+    assert (WEB / "out" / "index.html").exists(), "the web UI is not built: `make web`"
+    root = Path(tempfile.mkdtemp(prefix="ayka-test-e2e-"))
+    up = Up(root / "data", free_port(), AYKA_DIARIZE_BACKEND="offline", AYKA_WEB_DIR=str(WEB / "out"))
+    try:
+        up.wait_ready()
+        results = WEB / "test-results"
+        shutil.rmtree(results, ignore_errors=True)
+        audio = _pyannote_sample_dir() / "sample.wav"
+        env = dict(os.environ, AYKA_BASE_URL=up.base_url, AYKA_E2E_AUDIO=str(audio))
+        run = subprocess.run(
+            ["npm", "--prefix", str(WEB), "run", "test:e2e"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=420,
+        )
+        assert run.returncode == 0, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+        shots = sorted(p.name for p in results.glob("*.png"))
+        assert len(shots) >= 4, shots
+    finally:
+        up.stop()
+        shutil.rmtree(root, ignore_errors=True)
