@@ -37,6 +37,7 @@ from stream_asr.scheduler import CapacityExceeded, Scheduler, SessionHandle
 log = logging.getLogger("ayka.asr")
 
 SAMPLES_PER_FRAME = 1600
+MAX_SESSION_FAILURES = 3  # a session that fails this often on one worker is given up, not retried forever
 
 
 def to_bus_words(words: tuple[ev.Word, ...], speaker: int | None = None) -> list[bus.Word]:
@@ -242,8 +243,10 @@ class SessionRunner:
     async def _save_progress(self) -> None:
         assert self.handle is not None
         point = self.handle.resume_point()
-        if point.finals_emitted != self.finals_published:
-            return  # the engine is ahead of what is on the bus: wait for the next final
+        if point.finals_emitted > self.finals_published:
+            # The engine is ahead of what is on the bus: finals before this point are not all published yet.
+            # (A point behind is safe: the finals a replay re-emits are deduplicated by their Nats-Msg-Id.)
+            return
         seq = point.sample_offset // SAMPLES_PER_FRAME
         stream_seq = self.stream_seqs.get(seq)
         if stream_seq is None:
@@ -292,6 +295,7 @@ class AsrWorker:
         )
         self._claiming: set[str] = set()
         self._owners: KeyValue | None = None
+        self._failures: collections.Counter[str] = collections.Counter()
         scheduler.on_update = lambda record: metrics.UPDATE.observe(record.duration_s)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -349,6 +353,11 @@ class AsrWorker:
                 if "wrong last sequence" in str(exc).lower() or "key exists" in str(exc).lower():
                     return
                 raise
+            if not await self._still_wanted(session_id):
+                # The session ended between our scan and our claim: let go at once.
+                with contextlib.suppress(Exception):
+                    await self._owners.delete(session_id)
+                return
             runner = SessionRunner(self, start, revision)
             try:
                 runner.task = asyncio.create_task(self._run_session(runner), name=f"session-{session_id}")
@@ -361,6 +370,14 @@ class AsrWorker:
         finally:
             self._claiming.discard(session_id)
 
+    async def _still_wanted(self, session_id: str) -> bool:
+        sessions_kv = await self.js.key_value(bus.KV_ASR_SESSIONS)
+        try:
+            entry = await sessions_kv.get(session_id)
+        except KeyNotFoundError:
+            return False
+        return bool(entry.value)
+
     async def _run_session(self, runner: SessionRunner) -> None:
         try:
             await runner.run()
@@ -370,15 +387,39 @@ class AsrWorker:
             metrics.REFUSED.inc()
             log.warning("session %s refused: %s", runner.session_id, exc)
             await self.release(runner.session_id, done=False)
-        except Exception:
+        except Exception as exc:
             log.exception("session %s failed", runner.session_id)
-            await self.release(runner.session_id, done=False)
+            self._failures[runner.session_id] += 1
+            if self._failures[runner.session_id] < MAX_SESSION_FAILURES:
+                await self.release(runner.session_id, done=False)  # another claim resumes it
+            else:
+                await self._give_up(runner, exc)
+
+    async def _give_up(self, runner: SessionRunner, exc: Exception) -> None:
+        """A session that fails again on every resume would be re-claimed forever: tell its client, end
+        its transcript (so the gateway and the recorder can finish it) and stop offering it."""
+        sid = runner.session_id
+        log.error("session %s failed %d times; giving up on it", sid, self._failures.pop(sid, 0))
+        notice = bus.Notice(
+            type="Error", session_id=sid, code="asr_failed", message=f"transcription failed: {exc}"[:200]
+        )
+        with contextlib.suppress(Exception):
+            await self.nc.publish(bus.control_subject(sid), notice.model_dump_json().encode())
+        flushed = bus.SessionFlushed(session_id=sid, last_seq=runner.last_seq, finals=runner.finals_published)
+        with contextlib.suppress(Exception):
+            await self.js.publish(
+                bus.final_subject(sid),
+                flushed.model_dump_json().encode(),
+                headers={bus.HDR_MSG_ID: f"{sid}.flushed", bus.HDR_KIND: bus.FinalKind.FLUSHED.value},
+            )
+        await self.release(sid, done=True)
 
     async def release(self, session_id: str, *, done: bool) -> None:
         """Let go of a session; ``done`` = it is finished (remove it from every KV bucket)."""
         self.runners.pop(session_id, None)
         metrics.ACTIVE.set(len(self.runners))
         if done:
+            self._failures.pop(session_id, None)
             for bucket in (bus.KV_ASR_SESSIONS, bus.KV_ASR_PROGRESS):
                 with contextlib.suppress(Exception):
                     kv = await self.js.key_value(bucket)

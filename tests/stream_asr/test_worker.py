@@ -1,0 +1,190 @@
+"""The ASR worker on the real bus: it claims sessions by lease, publishes finals durably, and when it dies
+another worker takes the session over from the resume point with the same words as a run without the
+fault. Audio goes straight onto the bus (no gateway) so that the worker alone is under test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import KeyNotFoundError
+
+from ayka import bus
+from ayka.settings import Settings
+from gateway.ingest import AudioIngest
+from stream_asr.scheduler import Scheduler, build_scheduler
+from stream_asr.worker import AsrWorker
+from tests.data.clips import sample_clip
+
+LEASE_S = 1.5
+
+
+def settings() -> Settings:
+    return Settings(asr_capacity=4, asr_lease_ttl_s=LEASE_S)
+
+
+@pytest.fixture(scope="module")
+def second_scheduler() -> Scheduler:
+    return build_scheduler(settings())
+
+
+RUNNING: list[RunningWorker] = []
+
+
+class RunningWorker:
+    def __init__(self, nc: NATS, scheduler: Scheduler, name: str) -> None:
+        RUNNING.append(self)
+        self.worker = AsrWorker(settings(), nc, scheduler, worker_id=f"{name}-{uuid.uuid4().hex[:6]}")
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self.worker.run(self.stop))
+
+    async def crash(self) -> None:
+        """Die without releasing anything: leases expire, KV entries stay, nothing is flushed."""
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.task, 10)
+
+
+@pytest.fixture
+async def lease_nats(nc: NATS) -> AsyncIterator[NATS]:
+    """The owners bucket with this module's short lease (the bucket TTL is the lease)."""
+    js = nc.jetstream()
+    with contextlib.suppress(Exception):
+        await js.delete_key_value(bus.KV_ASR_OWNERS)
+    await bus.ensure_bus(js, lease_ttl_s=LEASE_S)
+    yield nc
+    while RUNNING:
+        await RUNNING.pop().crash()
+    with contextlib.suppress(Exception):
+        await js.delete_key_value(bus.KV_ASR_OWNERS)
+    await bus.ensure_bus(js)
+
+
+def clip_frames(seconds: float) -> list[bytes]:
+    audio = sample_clip().audio[: int(seconds * 16000)]
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    return [pcm[i : i + 3200] for i in range(0, len(pcm), 3200)]
+
+
+async def open_session(nc: NATS) -> AudioIngest:
+    start = bus.SessionStart(session_id=uuid.uuid4().hex, owner_id="owner", started_at=time.time())
+    ingest = AudioIngest(nc.jetstream(), start)
+    await ingest.announce()
+    return ingest
+
+
+async def finals_of(nc: NATS, session_id: str, timeout_s: float = 120) -> list[bus.TranscriptResult]:
+    """Every final of the session, in order, once the worker says it has flushed."""
+    results: dict[int, bus.TranscriptResult] = {}
+    done = asyncio.Event()
+
+    async def on_msg(msg: object) -> None:
+        headers = getattr(msg, "headers", None) or {}
+        if headers.get(bus.HDR_KIND) == bus.FinalKind.FLUSHED:
+            done.set()
+            return
+        result = bus.TranscriptResult.model_validate_json(msg.data)  # type: ignore[attr-defined]
+        assert result.index not in results, f"final {result.index} published twice"
+        results[result.index] = result
+
+    sub = await nc.jetstream().subscribe(
+        bus.final_subject(session_id),
+        cb=on_msg,
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+    )
+    try:
+        await asyncio.wait_for(done.wait(), timeout_s)
+    finally:
+        await sub.unsubscribe()
+    assert sorted(results) == list(range(len(results))), "a final index is missing"
+    return [results[i] for i in sorted(results)]
+
+
+def words(finals: list[bus.TranscriptResult]) -> list[str]:
+    return [w.word for f in finals for w in f.words]
+
+
+async def progress_saved(nc: NATS, session_id: str, timeout_s: float = 60) -> None:
+    kv = await nc.jetstream().key_value(bus.KV_ASR_PROGRESS)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            entry = await kv.get(session_id)
+            if entry.value and b'"point":""' not in entry.value:
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the worker never recorded a resume point")
+
+
+async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
+    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler
+) -> None:
+    nc = lease_nats
+    frames = clip_frames(24.0)
+
+    # the reference: one worker, no fault
+    reference_worker = RunningWorker(nc, second_scheduler, "reference")
+    reference = await open_session(nc)
+    await reference.wait_for_worker(10)
+    for frame in frames:
+        await reference.push_pcm(frame)
+    await reference.close()
+    expected = await finals_of(nc, reference.session_id)
+    await reference_worker.shutdown()
+    assert len(words(expected)) > 20
+
+    # the fault: the owner dies after some finals; a second worker takes over after the lease expires
+    first = RunningWorker(nc, asr_scheduler, "first")
+    session = await open_session(nc)
+    assert (await session.wait_for_worker(10)).startswith("first")
+    cut = len(frames) * 2 // 3
+    for frame in frames[:cut]:
+        await session.push_pcm(frame)
+    await progress_saved(nc, session.session_id)
+    await first.crash()
+    second = RunningWorker(nc, second_scheduler, "second")
+    for frame in frames[cut:]:
+        await session.push_pcm(frame)
+    await session.close()
+    got = await finals_of(nc, session.session_id)
+    await second.shutdown()
+
+    owners = await nc.jetstream().key_value(bus.KV_ASR_OWNERS)
+    with pytest.raises(KeyNotFoundError):
+        await owners.get(session.session_id)  # released when the session ended
+    assert words(got) == words(expected)
+
+
+async def test_a_session_is_claimed_by_exactly_one_of_two_workers(
+    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler
+) -> None:
+    nc = lease_nats
+    a = RunningWorker(nc, asr_scheduler, "a")
+    b = RunningWorker(nc, second_scheduler, "b")
+    try:
+        sessions = [await open_session(nc) for _ in range(4)]
+        owners = [await s.wait_for_worker(10) for s in sessions]
+        for s in sessions:
+            await s.close()
+        for s in sessions:
+            await finals_of(nc, s.session_id)
+        served_a = {x for x in owners if x.startswith("a")}
+        served_b = {x for x in owners if x.startswith("b")}
+        assert served_a or served_b
+        assert not set(a.worker.runners) & set(b.worker.runners)
+    finally:
+        await a.shutdown()
+        await b.shutdown()
