@@ -60,6 +60,10 @@ async def connect_nats(url: str, name: str, *, timeout_s: float = 10.0, lease_tt
 
     async def on_reconnect() -> None:
         log.info("nats: reconnected to %s", url)
+        try:  # memory-backed buckets (workers, rate limits) do not survive a server restart
+            await bus.ensure_bus(nc.jetstream(), lease_ttl_s=lease_ttl_s)
+        except Exception as exc:
+            log.warning("nats: re-creating streams after reconnect failed: %s", exc)
 
     nc = await nats.connect(
         url,

@@ -50,7 +50,13 @@ async def _archive(state: GatewayState) -> dict[str, Any]:
     return {"url": state.settings.archive_url}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "every component is ready"},
+        503: {"description": "something is not ready"},
+    },
+)
 async def readyz(request: Request, scope: Literal["platform", "self"] = "platform") -> JSONResponse:
     """``scope=platform`` (default): every component and at least one worker of each required kind.
     ``scope=self``: only this gateway's own dependencies (for a load balancer's probe, so that gateways
