@@ -315,11 +315,14 @@ class Progress(BaseModel):
 
 
 class Attachment(BaseModel):
-    """The connection that serves a live session's client; a resume elsewhere replaces it."""
+    """The connection that serves a live session's client; a resume elsewhere replaces it. The gateway
+    refreshes ``seen_at`` while the client is connected, so a worker can tell an abandoned session (its
+    gateway died and the client never came back) from a quiet one."""
 
     connection_id: str
     gateway: str
     attached_at: float
+    seen_at: float = 0.0
     detached_at: float | None = None
 
 

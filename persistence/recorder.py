@@ -156,6 +156,10 @@ class Recorder:
                 ARCHIVE_UPLOADS.labels("failure").inc()
                 raise
             ARCHIVE_UPLOADS.labels("success").inc()
+            # Normally the gateway has marked the end already; a session a worker closed as abandoned has not.
+            await sessions_repo.mark_ended(
+                self.pool, session_id, last_seq=writer.last_seq, duration_s=audio.duration_s
+            )
             self.touched.pop(session_id, None)
             self.writers.pop(session_id, None)
             self.writer_used.pop(session_id, None)

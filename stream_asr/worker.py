@@ -38,6 +38,8 @@ from stream_asr.scheduler import CapacityExceeded, Scheduler, SessionHandle
 log = logging.getLogger("ayka.asr")
 
 SAMPLES_PER_FRAME = 1600
+ABANDONED_AFTER_S = 120.0  # no audio and no client attached for this long: the session is over
+ABANDON_CHECK_S = 10.0
 UPLOAD_UPDATE_S = 6.0  # measured on the sample clip: 3x faster than 1 s steps, WER 0.148 vs 0.160
 MAX_SESSION_FAILURES = 3  # a session that fails this often on one worker is given up, not retried forever
 
@@ -77,6 +79,7 @@ class SessionRunner:
         # frame seq -> JetStream stream sequence, for frames that may still be a resume point
         self.stream_seqs: collections.OrderedDict[int, int] = collections.OrderedDict()
         self.closed = asyncio.Event()
+        self.last_message_at = time.monotonic()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -101,11 +104,13 @@ class SessionRunner:
         self.handle = self.worker.scheduler.open(self.session_id, config, resume=resume)
         skip_samples = resume.sample_offset if resume else 0
         emitter = asyncio.create_task(self._emit(), name=f"emit-{self.session_id}")
+        watchdog = asyncio.create_task(self._watch_abandonment(), name=f"watch-{self.session_id}")
         try:
             await self._feed(start_stream_seq, skip_samples)
             await emitter
         finally:
             emitter.cancel()
+            watchdog.cancel()
             self.worker.scheduler.discard(self.session_id)
 
     async def _feed(self, start_stream_seq: int, skip_samples: int) -> None:
@@ -127,6 +132,7 @@ class SessionRunner:
         try:
             while True:
                 msg = await queue.get()
+                self.last_message_at = time.monotonic()
                 headers = msg.headers or {}
                 kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO.value)
                 seq = int(headers.get(bus.HDR_SEQ, "-1"))
@@ -151,6 +157,44 @@ class SessionRunner:
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _watch_abandonment(self) -> None:
+        """A session whose gateway died and whose client never came back would hold this worker forever:
+        after ABANDONED_AFTER_S with no audio and no client attached, end it as the gateway would have
+        (the CLOSE marker has the same Nats-Msg-Id, so a late gateway's own CLOSE is deduplicated)."""
+        if self.start.source != "live":
+            return
+        while True:
+            await asyncio.sleep(ABANDON_CHECK_S)
+            idle_s = time.monotonic() - self.last_message_at
+            if idle_s < ABANDONED_AFTER_S or await self._client_attached():
+                continue
+            log.warning(
+                "session %s abandoned (no audio and no client for %.0f s): closing", self.session_id, idle_s
+            )
+            await self._js_publish(
+                bus.audio_subject(self.session_id),
+                b"",
+                {
+                    bus.HDR_MSG_ID: f"{self.session_id}.close",
+                    bus.HDR_SEQ: str(self.last_seq + 1),
+                    bus.HDR_KIND: bus.FrameKind.CLOSE.value,
+                },
+            )
+            return
+
+    async def _client_attached(self) -> bool:
+        kv = await self.js.key_value(bus.KV_LIVE_STREAMS)
+        try:
+            entry = await kv.get(self.session_id)
+        except KeyNotFoundError:
+            return False
+        if not entry.value:
+            return False
+        attachment = bus.Attachment.model_validate_json(entry.value)
+        if attachment.detached_at is not None:
+            return time.time() - attachment.detached_at < ABANDONED_AFTER_S
+        return time.time() - max(attachment.seen_at, attachment.attached_at) < ABANDONED_AFTER_S
 
     async def _emit(self) -> None:
         """Engine events onto the bus."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ayka.listen")
 
 RESUME_GRACE_S = 60.0
+ATTACHMENT_REFRESH_S = 10.0
 FLUSH_TIMEOUT_S = 60.0
 WORKER_CLAIM_TIMEOUT_S = 8.0
 GATEWAY_ID = f"{socket.gethostname()}-{os.getpid()}"
@@ -93,6 +94,8 @@ class LiveStream:
         self._subs: list[Subscription] = []
         self._flushed = asyncio.Event()
         self._grace_task: asyncio.Task[None] | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._attached_at = 0.0
         self._last_warning = 0.0
         self.started_monotonic = time.monotonic()
         self.last_activity = time.monotonic()
@@ -441,6 +444,8 @@ class LiveStream:
 
     async def _release(self, keep_session: bool = False) -> None:
         self.status = StreamState.CLOSED
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
         await self._unsubscribe()
         if self.state.streams.get(self.session_id) is self:
             del self.state.streams[self.session_id]

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
 import websockets
 
 from persistence.repositories import sessions as sessions_repo
@@ -115,3 +116,33 @@ async def test_resuming_an_ended_session_says_it_ended(platform: RunningPlatform
             async for _ in again:
                 pass
     assert again.close_code == 4001
+
+
+async def test_a_session_nobody_comes_back_to_is_closed_by_its_worker(
+    platform: RunningPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stream_asr.worker as asr_worker
+
+    monkeypatch.setattr(asr_worker, "ABANDONED_AFTER_S", 1.5)
+    monkeypatch.setattr(asr_worker, "ABANDON_CHECK_S", 0.5)
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio[6 * 16000 : 10 * 16000], -1, 1) * 32767).astype("<i2").tobytes()
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    ws = await websockets.connect(
+        f"{platform.ws_url}?encoding=linear16&sample_rate=16000", additional_headers=headers
+    )
+    session_id = json.loads(await ws.recv())["session_id"]
+    for i in range(0, len(pcm), FRAME):
+        await ws.send(pcm[i : i + FRAME])
+    ws.transport.abort()  # the client vanishes and never resumes
+
+    deadline = asyncio.get_running_loop().time() + 40
+    while True:
+        row = await sessions_repo.get(platform.pool, platform.owner_id, session_id)
+        if row is not None and row.ready_at is not None and session_id not in platform.asr.runners:
+            break
+        assert asyncio.get_running_loop().time() < deadline, f"abandoned session never closed: {row}"
+        await asyncio.sleep(0.2)
+    assert row.ended_at is not None
+    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest()
