@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,7 +35,7 @@ log = logging.getLogger("ayka.gateway.ratelimit")
 
 WINDOW_S = 60
 STREAM_SLOT_TTL_S = 60.0  # a slot not renewed for this long (its gateway died) is free again
-_CAS_ATTEMPTS = 20
+_CAS_ATTEMPTS = 200
 
 
 class TooManyStreams(ApiError):
@@ -124,7 +125,7 @@ async def _change_slots(
     kv: KeyValue, key: str, change: str, slot_id: str, max_slots: int, ttl_s: float
 ) -> None:
     """Compare-and-set on the account's slot map {slot_id: expires_at_s}: add, renew or remove."""
-    for _ in range(_CAS_ATTEMPTS):
+    for attempt in range(_CAS_ATTEMPTS):
         now = time.time()
         revision = 0
         slots: dict[str, float] = {}
@@ -153,7 +154,8 @@ async def _change_slots(
                 await kv.create(key, payload)
             return
         except KeyWrongLastSequenceError:
-            await asyncio.sleep(0.005)
+            # Many streams of one account opening at once contend for this key: back off with jitter.
+            await asyncio.sleep(random.uniform(0.001, 0.004) * min(attempt + 1, 10))
     raise Unavailable("Could not reserve a stream slot (contention); retry.")
 
 

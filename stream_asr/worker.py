@@ -20,11 +20,12 @@ import socket
 import time
 import uuid
 
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
-from nats.js.kv import KeyValue
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
 from ayka import bus
 from ayka.connect import Heartbeat
@@ -41,6 +42,7 @@ SAMPLES_PER_FRAME = 1600
 ABANDONED_AFTER_S = 120.0  # no audio and no client attached for this long: the session is over
 ABANDON_CHECK_S = 10.0
 UPLOAD_UPDATE_S = 6.0  # measured on the sample clip: 3x faster than 1 s steps, WER 0.148 vs 0.160
+WATCH_RENEW_S = 60.0
 MAX_SESSION_FAILURES = 3  # a session that fails this often on one worker is given up, not retried forever
 
 
@@ -345,6 +347,8 @@ class AsrWorker:
         self._claiming: set[str] = set()
         self._owners: KeyValue | None = None
         self._failures: collections.Counter[str] = collections.Counter()
+        self._waiting: dict[str, bytes] = {}  # KV asr-sessions, mirrored by a watcher: sessions to serve
+        self._next_try: dict[str, float] = {}  # when to try again to claim a session someone else holds
         scheduler.on_update = lambda record: metrics.UPDATE.observe(record.duration_s)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -353,7 +357,8 @@ class AsrWorker:
         self.heartbeat.start()
         tasks = [
             asyncio.create_task(self._renew_leases(), name="asr-leases"),
-            asyncio.create_task(self._scan(sessions_kv, stop), name="asr-scan"),
+            asyncio.create_task(self._watch(sessions_kv), name="asr-watch"),
+            asyncio.create_task(self._scan(stop), name="asr-scan"),
         ]
         log.info("ASR worker %s ready (capacity %d)", self.worker_id, self.capacity)
         try:
@@ -367,25 +372,64 @@ class AsrWorker:
             # Leases are left to expire: another worker resumes these sessions.
             await self.heartbeat.stop()
 
-    async def _scan(self, sessions_kv: KeyValue, stop: asyncio.Event) -> None:
-        """Claim waiting sessions (new ones, and ones whose owner's lease expired)."""
-        while not stop.is_set():
+    async def _watch(self, sessions_kv: KeyValue) -> None:
+        """Mirror KV asr-sessions into ``_waiting`` with one long-lived watcher. (Listing the keys on every
+        scan made an ephemeral consumer each time; they outlive their use by minutes and, at 20 scans a
+        second, hit the server's consumer limit: the worker then claimed nothing.) The watcher is renewed
+        every WATCH_RENEW_S, so a subscription that silently broke is replaced."""
+        while True:
             try:
-                keys = await sessions_kv.keys()
-            except NoKeysError:
-                keys = []
+                watcher = await sessions_kv.watchall()
             except Exception as exc:
-                log.debug("scan failed: %s", exc)
-                keys = []
-            for session_id in keys:
+                log.warning("watching %s failed (%s); retrying", bus.KV_ASR_SESSIONS, exc)
+                await asyncio.sleep(1.0)
+                continue
+            renew_at = time.monotonic() + WATCH_RENEW_S
+            seen: set[str] = set()
+            snapshot = True
+            try:
+                while time.monotonic() < renew_at:
+                    try:
+                        entry = await watcher.updates(timeout=1.0)  # type: ignore[no-untyped-call]
+                    except nats.errors.TimeoutError:
+                        continue
+                    if entry is None:  # end of the initial snapshot: forget what is no longer there
+                        if snapshot:
+                            for gone in set(self._waiting) - seen:
+                                self._forget(gone)
+                            snapshot = False
+                        continue
+                    if entry.operation in (KV_DEL, KV_PURGE) or not entry.value:
+                        self._forget(entry.key)
+                    else:
+                        seen.add(entry.key)
+                        self._waiting[entry.key] = entry.value
+            finally:
+                with contextlib.suppress(Exception):
+                    await watcher.stop()  # type: ignore[no-untyped-call]
+
+    def _forget(self, session_id: str) -> None:
+        self._waiting.pop(session_id, None)
+        self._next_try.pop(session_id, None)
+
+    async def _scan(self, stop: asyncio.Event) -> None:
+        """Claim waiting sessions (new ones at once; ones someone holds again every quarter lease, so a
+        dead owner's session is taken soon after its lease expires)."""
+        retry_s = self.settings.asr_lease_ttl_s / 4
+        while not stop.is_set():
+            now = time.monotonic()
+            for session_id, value in list(self._waiting.items()):
                 if session_id in self.runners or session_id in self._claiming:
                     continue
                 if len(self.runners) >= self.capacity:
                     break
-                with contextlib.suppress(Exception):
-                    entry = await sessions_kv.get(session_id)
-                    if entry.value:
-                        await self._try_claim(bus.SessionStart.model_validate_json(entry.value))
+                if self._next_try.get(session_id, 0.0) > now:
+                    continue
+                self._next_try[session_id] = now + retry_s
+                try:
+                    await self._try_claim(bus.SessionStart.model_validate_json(value))
+                except Exception as exc:
+                    log.warning("claiming %s failed: %s", session_id, exc)
             self._publish_state()
             await asyncio.sleep(0.05 if len(self.runners) < self.capacity else 0.25)
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from gateway.auth import AuthError, authenticate
+from gateway.errors import Unavailable
 from gateway.listen.protocol import CloseCode, ProtocolError, parse_control, parse_params
 from gateway.listen.session import Closed, LiveStream, dumps
 from gateway.ratelimit import TooManyStreams, acquire_stream_slot
@@ -66,7 +67,7 @@ async def listen(ws: WebSocket) -> None:
     try:
         async with acquire_stream_slot(state, principal.owner_id):
             await _serve(ws, state, principal.owner_id, params)
-    except TooManyStreams as exc:
+    except (TooManyStreams, Unavailable) as exc:
         await _close(ws, CloseCode.TRY_AGAIN, exc.message)
 
 

@@ -1,0 +1,79 @@
+"""Per-session engine options and the resume point that lets another worker continue a session."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+
+from stream_asr.guards import GuardConfig
+from stream_asr.vad import VadConfig
+
+SAMPLE_RATE = 16000
+
+
+class FinalPolicy(enum.StrEnum):
+    SENTENCE = "sentence"  # a SegmentFinal per committed sentence (and at endpoints)
+    COMMIT = "commit"  # a SegmentFinal for every batch of committed words
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Options of one streaming session. All times are in the session's audio clock."""
+
+    update_s: float = 1.0  # a hypothesis update every this much new audio
+    first_update_s: float = 0.3  # the first update of an utterance comes this soon after speech starts
+    beam_size: int = 1
+    language: str | None = None  # None: English on .en models, detected on multilingual ones
+    interim_results: bool = True
+    endpointing_ms: int | None = 300  # silence after speech that makes the tail final; None = off
+    pause_ms: int | None = 200  # a shorter pause inside speech makes the words before it final
+    max_uncommitted_s: float | None = 1.5  # words older than this commit even without agreement
+    utterance_end_ms: int | None = None  # gap after the last word that emits UtteranceEnd; None = off
+    trim_s: float = 8.0  # past this, cut the buffer at a committed sentence end
+    max_buffer_s: float = 25.0  # hard cut (Whisper sees at most 30 s)
+    prompt_chars: int = 200
+    final_policy: FinalPolicy = FinalPolicy.COMMIT
+    align_samples: int = 1600  # buffer starts (resume points) fall on 100 ms frame boundaries
+    vad: VadConfig = field(default_factory=VadConfig)
+    guards: GuardConfig = field(default_factory=GuardConfig)
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.update_s <= 10.0:
+            raise ValueError("update_s must be within 0.05..10")
+        if self.max_buffer_s > 29.0 or self.trim_s >= self.max_buffer_s:
+            raise ValueError("need trim_s < max_buffer_s <= 29")
+        if self.beam_size < 1:
+            raise ValueError("beam_size must be >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """A point where everything before is in emitted finals; a new engine started here continues identically.
+
+    Replay the session's audio from ``sample_offset`` (a multiple of ``align_samples``). Audio before
+    ``resume_sample`` only refills the buffer; decisions restart there. The other fields are the
+    engine's state at ``resume_sample``.
+    """
+
+    sample_offset: int = 0
+    finals_emitted: int = 0
+    prompt_text: str = ""
+    resume_sample: int = 0
+    last_commit_end_s: float = 0.0
+    next_update_sample: int = 0
+    in_speech: bool = False
+    silence_windows: int = 0
+    speech_since_decode: bool = False
+    first_update_pending: bool = True
+    last_word_end_s: float = 0.0
+    utterance_open: bool = False
+    pause_fired: bool = False
+    finals_at_endpoint: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ResumePoint:
+        return cls(**json.loads(text))

@@ -1,0 +1,398 @@
+"""One streaming session as a pure state machine: audio in, decode requests out, hypotheses in, events out.
+
+Every decision is made on the audio clock (32 ms VAD windows), never on wall time, so the same audio
+gives the same events, and an engine started at a ``ResumePoint`` continues exactly like the original.
+
+Driving loop (the scheduler does this, batching several sessions' decodes)::
+
+    engine.push(pcm)
+    while (request := engine.prepare()) is not None:
+        engine.apply(decoder.decode([request])[0])
+    events = engine.take_events()
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from stream_asr.agreement import LocalAgreement
+from stream_asr.audio import SampleBuffer, pcm16_to_float
+from stream_asr.config import SAMPLE_RATE, EngineConfig, FinalPolicy, ResumePoint
+from stream_asr.decode import DecodeRequest, Hypothesis
+from stream_asr.events import (
+    Committed,
+    Event,
+    Interim,
+    SegmentFinal,
+    SpeechStarted,
+    UtteranceEnd,
+    Word,
+    join_words,
+    plain_word,
+)
+from stream_asr.guards import filter_words
+from stream_asr.vad import WINDOW_SAMPLES, SileroModel, SpeechState, SpeechTracker, SpeechTransition
+
+
+class SessionClosed(RuntimeError):
+    """Audio or a control message arrived after ``close()``."""
+
+
+class DecodeKind(enum.Enum):
+    UPDATE = "update"  # a LocalAgreement step
+    PAUSE = "pause"  # a short pause inside speech: the words before it become final
+    ENDPOINT = "endpoint"  # silence after speech: everything becomes final (speech_final)
+    FINALIZE = "finalize"  # the client asked: everything becomes final (from_finalize)
+    CLOSE = "close"  # end of stream: everything becomes final
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDecode:
+    kind: DecodeKind
+    request: DecodeRequest
+    position: int  # absolute sample where the decision was taken
+
+
+def _seconds(samples: int) -> float:
+    return samples / SAMPLE_RATE
+
+
+class StreamingEngine:
+    """LocalAgreement-2 streaming over a growing buffer, with VAD gating, endpointing and resume."""
+
+    def __init__(
+        self, config: EngineConfig, vad_model: SileroModel, resume: ResumePoint | None = None
+    ) -> None:
+        rp = resume or ResumePoint()
+        if rp.sample_offset % config.align_samples or rp.resume_sample < rp.sample_offset:
+            raise ValueError("resume point does not fit this configuration")
+        self.config = config
+        self._vad = vad_model.stream()
+        self._tracker = SpeechTracker(config.vad)
+        self._agreement = LocalAgreement(last_commit_end_s=rp.last_commit_end_s)
+        self._audio = SampleBuffer(rp.sample_offset)
+        self._received = rp.sample_offset  # absolute samples received
+        self._pos = rp.sample_offset  # absolute samples processed
+        self._replay_until = rp.resume_sample
+        self._finals = rp.finals_emitted
+        self._finals_at_endpoint = rp.finals_at_endpoint
+        self._history = rp.prompt_text  # committed text that left the buffer
+        self._next_update = rp.next_update_sample
+        self._tracker.state = SpeechState.SPEECH if rp.in_speech else SpeechState.SILENCE
+        self._tracker.silence_run = rp.silence_windows
+        self._speech_since_decode = rp.speech_since_decode
+        self._first_update_pending = rp.first_update_pending
+        self._last_word_end_s = rp.last_word_end_s
+        self._utterance_open = rp.utterance_open
+        self._pause_fired = rp.pause_fired
+        self._flags_start = rp.resume_sample  # VAD flags known from here; earlier counts as speech
+        self._speech_flags: list[bool] = []
+        self._unfinal: list[Word] = []  # committed, not yet in a SegmentFinal
+        self._last_interim: tuple[Word, ...] = ()
+        self._finalize_marks: list[int] = []
+        self._close_requested = False
+        self._pending: PendingDecode | None = None
+        self._events: list[Event] = []
+        self.done = False  # the close flush has been emitted
+        self._resume = rp
+
+    # ----- input
+    @property
+    def received_samples(self) -> int:
+        return self._received
+
+    @property
+    def processed_samples(self) -> int:
+        return self._pos
+
+    def push(self, pcm: bytes) -> None:
+        self.push_samples(pcm16_to_float(pcm))
+
+    def push_samples(self, samples: np.ndarray) -> None:
+        if self._close_requested:
+            raise SessionClosed("audio after close")
+        self._audio.append(samples.astype(np.float32, copy=False))
+        self._received += len(samples)
+
+    def finalize(self) -> None:
+        """Make everything received so far final (up to the last whole VAD window)."""
+        if self._close_requested:
+            raise SessionClosed("finalize after close")
+        whole = self._received - (self._received - self._pos) % WINDOW_SAMPLES
+        self._finalize_marks.append(whole)
+
+    def close(self) -> None:
+        self._close_requested = True
+
+    def resume_point(self) -> ResumePoint:
+        return self._resume
+
+    def take_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    # ----- prepare: walk the audio clock to the next decision
+    def prepare(self) -> DecodeRequest | None:
+        """Process audio up to the next point that needs the model; its request, or None when idle."""
+        if self._pending is not None:
+            return self._pending.request
+        if self.done:
+            return None
+        while True:
+            if (
+                self._finalize_marks
+                and self._pos >= self._finalize_marks[0]
+                and self._pos >= self._replay_until
+            ):
+                self._finalize_marks.pop(0)
+                return self._decide(DecodeKind.FINALIZE)
+            if self._pos < self._replay_until:
+                step = min(self._replay_until - self._pos, self._received - self._pos)
+                if step <= 0:
+                    return None
+                self._pos += step
+                continue
+            if self._received - self._pos < WINDOW_SAMPLES:
+                if self._close_requested:
+                    self._pos = self._received
+                    if self._speech_since_decode or self._unfinal or self._agreement.tail:
+                        return self._decide(DecodeKind.CLOSE)
+                    self._flush_final([], DecodeKind.CLOSE)
+                    self.done = True
+                return None
+            kind = self._window()
+            if kind is not None:
+                return self._decide(kind)
+
+    def _window(self) -> DecodeKind | None:
+        cfg = self.config
+        start = self._pos
+        window = self._audio.view(start, start + WINDOW_SAMPLES)
+        self._pos += WINDOW_SAMPLES
+        transition = self._tracker.update(self._vad.probability(window))
+        in_speech = self._tracker.state is SpeechState.SPEECH
+        self._speech_flags.append(in_speech or self._tracker.speech_run > 0)
+        if transition is SpeechTransition.STARTED:
+            onset = self._pos - self._tracker.speech_run * WINDOW_SAMPLES
+            self._events.append(SpeechStarted(timestamp_s=round(_seconds(onset), 3)))
+            if self._first_update_pending:
+                self._next_update = max(self._pos, onset + round(cfg.first_update_s * SAMPLE_RATE))
+        if in_speech:
+            self._speech_since_decode = True
+        silence_ms = self._tracker.silence_run * WINDOW_SAMPLES * 1000 / SAMPLE_RATE
+        if in_speech:
+            end_ms = cfg.endpointing_ms if cfg.endpointing_ms is not None else 800
+            if silence_ms >= end_ms:
+                self._tracker.end_speech()
+                if cfg.endpointing_ms is not None:
+                    self._pause_fired = False
+                    if self._speech_since_decode or self._unfinal or self._agreement.tail:
+                        return DecodeKind.ENDPOINT
+                    self._flush([], DecodeKind.ENDPOINT)  # a pause decode already saw all of it
+            if self._tracker.silence_run == 0:
+                self._pause_fired = False
+            elif cfg.pause_ms is not None and silence_ms >= cfg.pause_ms and not self._pause_fired:
+                self._pause_fired = True
+                self._next_update = self._pos + round(cfg.update_s * SAMPLE_RATE)
+                return DecodeKind.PAUSE
+        if self._pos >= self._next_update:
+            self._next_update = self._pos + round(cfg.update_s * SAMPLE_RATE)
+            if self._speech_since_decode:
+                self._first_update_pending = False
+                return DecodeKind.UPDATE
+        if not in_speech and cfg.utterance_end_ms is not None and self._utterance_open:
+            gap_s = _seconds(self._pos) - self._last_word_end_s
+            if gap_s * 1000 >= cfg.utterance_end_ms:
+                if self._unfinal or self._agreement.tail:
+                    return DecodeKind.ENDPOINT
+                self._utterance_open = False
+                self._events.append(UtteranceEnd(last_word_end_s=self._last_word_end_s))
+        if (
+            not in_speech
+            and self._tracker.silence_run * WINDOW_SAMPLES >= 2 * SAMPLE_RATE
+            and self._pos - self._audio.start > 5 * SAMPLE_RATE // 2
+            and not self._speech_since_decode
+            and not self._unfinal
+            and not self._agreement.tail
+        ):
+            self._reset(self._pos - SAMPLE_RATE // 2)  # two seconds of silence: the context is over
+        return None
+
+    def _decide(self, kind: DecodeKind) -> DecodeRequest:
+        start = self._audio.start
+        request = DecodeRequest(
+            audio=self._audio.view(start, self._pos).copy(),
+            offset_s=_seconds(start),
+            prompt_text=self._history[-self.config.prompt_chars :],
+            beam_size=self.config.beam_size,
+            language=self.config.language,
+        )
+        self._pending = PendingDecode(kind, request, self._pos)
+        self._speech_since_decode = False
+        return request
+
+    # ----- apply: agreement, events, trimming
+    def apply(self, hypothesis: Hypothesis) -> None:
+        pending = self._pending
+        if pending is None:
+            raise RuntimeError("apply() without a prepared request")
+        self._pending = None
+        words = self._words(hypothesis)
+        cfg = self.config
+        if pending.kind is DecodeKind.UPDATE:
+            force = None if cfg.max_uncommitted_s is None else _seconds(self._pos) - cfg.max_uncommitted_s
+            committed = self._agreement.insert(words, force_before_s=force)
+            self._on_committed(committed)
+            self._emit_sentence_finals()
+            self._emit_interim()
+            self._maybe_trim()
+            return
+        if pending.kind is DecodeKind.PAUSE:
+            self._on_committed(self._agreement.commit_all(words))
+            self._emit_sentence_finals(everything=True)
+            self._emit_interim()
+            self._maybe_trim()
+            return
+        self._flush(words, pending.kind)
+
+    def _flush(self, words: list[Word], kind: DecodeKind) -> None:
+        """Endpoint, finalize or close: every word of the hypothesis becomes final."""
+        self._on_committed(self._agreement.commit_all(words))
+        self._flush_final(list(self._unfinal), kind)
+        self._unfinal.clear()
+        if kind is DecodeKind.ENDPOINT:
+            self._first_update_pending = True
+        if kind is DecodeKind.CLOSE:
+            self._reset(self._pos)
+            self.done = True
+        elif _seconds(self._pos - self._audio.start) > self.config.trim_s:
+            self._reset(self._pos)
+
+    def _words(self, hypothesis: Hypothesis) -> list[Word]:
+        lo_s, hi_s = _seconds(self._audio.start), _seconds(self._pos)
+        words = []
+        for w in filter_words(hypothesis, self.config.guards, self._has_speech):
+            text = plain_word(w.punctuated)
+            if not text:
+                continue
+            start_s = min(max(w.start_s, lo_s), hi_s)
+            end_s = min(max(w.end_s, start_s), hi_s)
+            words.append(
+                Word(text, w.punctuated, round(start_s, 3), round(end_s, 3), round(w.probability, 4))
+            )
+        return words
+
+    def _has_speech(self, start_s: float, end_s: float) -> bool:
+        first = int(start_s * SAMPLE_RATE)
+        if first < self._flags_start:
+            return True  # before the last reset the flags are not kept (same in a resumed run)
+        lo = (first - self._flags_start) // WINDOW_SAMPLES
+        hi = (int(end_s * SAMPLE_RATE) - self._flags_start) // WINDOW_SAMPLES + 1
+        return any(self._speech_flags[max(lo, 0) : max(hi, 0)])
+
+    def _on_committed(self, words: list[Word]) -> None:
+        if not words:
+            return
+        self._events.append(Committed(tuple(words)))
+        self._unfinal.extend(words)
+        self._last_word_end_s = words[-1].end_s
+        self._utterance_open = True
+
+    def _emit_sentence_finals(self, everything: bool = False) -> None:
+        if not self._unfinal:
+            return
+        if everything or self.config.final_policy is FinalPolicy.COMMIT:
+            cut = len(self._unfinal)
+        else:
+            ends = [i for i, w in enumerate(self._unfinal) if w.ends_sentence]
+            if not ends:
+                return
+            cut = ends[-1] + 1
+        self._final(self._unfinal[:cut], speech_final=False, from_finalize=False)
+        del self._unfinal[:cut]
+
+    def _flush_final(self, words: list[Word], kind: DecodeKind) -> None:
+        # An endpoint after words that a pause already made final still says so (speech_final, no words).
+        endpoint_after_words = kind is DecodeKind.ENDPOINT and self._finals > self._finals_at_endpoint
+        if not words and kind is not DecodeKind.FINALIZE and not endpoint_after_words:
+            return
+        self._final(
+            words,
+            speech_final=kind in (DecodeKind.ENDPOINT, DecodeKind.CLOSE),
+            from_finalize=kind is DecodeKind.FINALIZE,
+        )
+        if kind is DecodeKind.ENDPOINT:
+            self._finals_at_endpoint = self._finals
+
+    def _final(self, words: list[Word], *, speech_final: bool, from_finalize: bool) -> None:
+        now_s = round(_seconds(self._pos), 3)
+        self._events.append(
+            SegmentFinal(
+                index=self._finals,
+                words=tuple(words),
+                start_s=words[0].start_s if words else now_s,
+                end_s=words[-1].end_s if words else now_s,
+                speech_final=speech_final,
+                from_finalize=from_finalize,
+            )
+        )
+        self._finals += 1
+        self._last_interim = ()
+
+    def _emit_interim(self) -> None:
+        if not self.config.interim_results:
+            return
+        words = (*self._unfinal, *self._agreement.tail)
+        if words != self._last_interim:
+            self._last_interim = words
+            self._events.append(Interim(words=words, committed_count=len(self._unfinal)))
+
+    def _maybe_trim(self) -> None:
+        cfg = self.config
+        length_s = _seconds(self._pos - self._audio.start)
+        committed = self._agreement.committed_in_buffer
+        if length_s > cfg.trim_s and not self._unfinal and committed and committed[-1].ends_sentence:
+            self._reset(round(self._agreement.last_commit_end_s * SAMPLE_RATE))
+        elif length_s > cfg.max_buffer_s:
+            if self._unfinal:
+                self._final(list(self._unfinal), speech_final=False, from_finalize=False)
+                self._unfinal.clear()
+            cut = round(self._agreement.last_commit_end_s * SAMPLE_RATE)
+            if cut <= self._audio.start + cfg.align_samples:
+                cut = self._pos - 5 * SAMPLE_RATE  # nothing committed for 25 s: drop the oldest audio
+            self._reset(cut)
+
+    def _reset(self, cut: int) -> None:
+        """Cut the buffer at ``cut`` (aligned down) and make this a resume point."""
+        cfg = self.config
+        cut = max(min(cut, self._pos), self._audio.start)
+        cut -= cut % cfg.align_samples
+        if cut < self._audio.start:
+            cut = self._audio.start
+        left = join_words(self._agreement.committed_in_buffer)
+        if left:
+            self._history = (self._history + " " + left).strip()[-4 * cfg.prompt_chars :]
+        self._agreement.reset_buffer()
+        self._audio.drop_before(cut)
+        self._vad.reset()
+        self._flags_start = self._pos
+        self._speech_flags = []
+        self._resume = ResumePoint(
+            sample_offset=self._audio.start,
+            finals_emitted=self._finals,
+            prompt_text=self._history[-cfg.prompt_chars :],
+            resume_sample=self._pos,
+            last_commit_end_s=self._agreement.last_commit_end_s,
+            next_update_sample=self._next_update,
+            in_speech=self._tracker.state is SpeechState.SPEECH,
+            silence_windows=self._tracker.silence_run,
+            speech_since_decode=self._speech_since_decode,
+            first_update_pending=self._first_update_pending,
+            last_word_end_s=self._last_word_end_s,
+            utterance_open=self._utterance_open,
+            pause_fired=self._pause_fired,
+            finals_at_endpoint=self._finals_at_endpoint,
+        )

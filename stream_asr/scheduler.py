@@ -1,0 +1,341 @@
+"""Many sessions on one model: earliest-deadline-first updates, batched decodes, admission control.
+
+The event loop owns the engines (VAD and agreement are cheap); only the model call runs in a worker
+thread, where CTranslate2 releases the GIL. A session never has more than one decode in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stream_asr.config import SAMPLE_RATE, EngineConfig, ResumePoint
+from stream_asr.decode import Decoder, DecodeRequest, Hypothesis
+from stream_asr.engine import StreamingEngine
+from stream_asr.events import Event
+from stream_asr.model import ModelRuntime
+from stream_asr.options import engine_config, model_config
+from stream_asr.vad import SileroModel
+
+if TYPE_CHECKING:
+    from ayka.settings import Settings
+
+__all__ = [
+    "CapacityExceeded",
+    "DecodeFailed",
+    "EngineConfig",
+    "ResumePoint",
+    "Scheduler",
+    "SchedulerStats",
+    "SessionExists",
+    "SessionHandle",
+    "UpdateRecord",
+    "build_scheduler",
+    "engine_config",
+]
+
+
+class CapacityExceeded(RuntimeError):
+    """The worker already serves as many sessions as it admits; another worker must take this one."""
+
+
+class SessionExists(RuntimeError):
+    """A session with this id is already open on this scheduler."""
+
+
+class DecodeFailed(RuntimeError):
+    """The model call for this session raised; the session is over (its events iterator raises this)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRecord:
+    """One model call, for metrics."""
+
+    duration_s: float
+    batch_size: int
+    audio_s: float  # total length of the decoded windows
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStats:
+    active_sessions: int
+    capacity: int
+    refused_sessions: int
+    model_calls: int
+    decodes: int
+    decode_seconds_total: float
+    audio_seconds_total: float  # session audio processed (received and walked by the engines)
+    max_lag_s: float
+
+    @property
+    def real_time_factor(self) -> float:
+        """Model time per second of processed audio (below 1 keeps up)."""
+        return self.decode_seconds_total / self.audio_seconds_total if self.audio_seconds_total else 0.0
+
+
+_END = object()
+
+
+class SessionHandle:
+    """One open session: push audio, ask for finals, read events (an async iterator)."""
+
+    def __init__(self, scheduler: Scheduler, session_id: str, engine: StreamingEngine) -> None:
+        self.session_id = session_id
+        self._scheduler = scheduler
+        self.engine = engine
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._arrivals: collections.deque[tuple[int, float]] = collections.deque()
+        self._processed = engine.processed_samples
+        self.in_flight = False
+        self.ready_since: float | None = None  # when the pending decision's audio arrived
+        self.finished = False
+
+    # ----- input (call on the scheduler's event loop)
+    def push(self, pcm: bytes) -> None:
+        """16 kHz mono PCM16 little-endian audio, any length."""
+        self.engine.push(pcm)
+        self._arrivals.append((self.engine.received_samples, time.monotonic()))
+        if len(self._arrivals) > 4096:  # a long silence makes no requests: keep the deque bounded
+            self._arrival_time(self.engine.processed_samples)
+        self._scheduler._wake()
+
+    def finalize(self) -> None:
+        self.engine.finalize()
+        self._scheduler._wake()
+
+    def close(self) -> None:
+        """Flush everything; the events iterator ends after the last final."""
+        self.engine.close()
+        self._scheduler._wake()
+
+    def discard(self) -> None:
+        """Drop the session now without flushing (for example when its lease was lost)."""
+        self._scheduler._drop(self, None)
+
+    def resume_point(self) -> ResumePoint:
+        return self.engine.resume_point()
+
+    @property
+    def received_s(self) -> float:
+        return self.engine.received_samples / SAMPLE_RATE
+
+    @property
+    def processed_s(self) -> float:
+        return self._processed / SAMPLE_RATE
+
+    @property
+    def lag_s(self) -> float:
+        return self.received_s - self.processed_s
+
+    # ----- output
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.events()
+
+    async def events(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    # ----- scheduler side
+    def _arrival_time(self, position: int) -> float:
+        """Wall time when audio up to ``position`` had arrived."""
+        while len(self._arrivals) > 1 and self._arrivals[1][0] <= position:
+            self._arrivals.popleft()
+        for samples, at in self._arrivals:
+            if samples >= position:
+                return at
+        return time.monotonic()
+
+    def _deliver(self) -> None:
+        for event in self.engine.take_events():
+            self._queue.put_nowait(event)
+
+
+class Scheduler:
+    """Serves up to ``capacity`` sessions with one model; use ``async with`` or ``start``/``aclose``."""
+
+    def __init__(
+        self,
+        runtime: ModelRuntime,
+        capacity: int,
+        *,
+        vad_model: SileroModel | None = None,
+        max_batch: int = 8,
+        on_update: Callable[[UpdateRecord], None] | None = None,
+        window_buckets_s: tuple[float, ...] = (30.0,),
+    ) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be >= 1")
+        self.runtime = runtime
+        self.capacity = capacity
+        self.max_batch = max_batch
+        self.on_update = on_update
+        self.vad_model = vad_model or SileroModel()
+        self.decoder = Decoder(runtime, window_buckets_s=window_buckets_s)
+        self.sessions: dict[str, SessionHandle] = {}
+        self.refused_sessions = 0
+        self.model_calls = 0
+        self.decodes = 0
+        self.decode_seconds_total = 0.0
+        self.update_durations_s: collections.deque[float] = collections.deque(maxlen=1000)
+        self._audio_samples_done = 0
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-model")
+        self._event = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Scheduler:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="asr-scheduler")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        for handle in list(self.sessions.values()):
+            self._drop(handle, None)
+        self._executor.shutdown(wait=True)
+
+    def open(self, session_id: str, config: EngineConfig, resume: ResumePoint | None = None) -> SessionHandle:
+        """Admit a session (at ``resume`` if given); raises ``CapacityExceeded`` when full."""
+        if session_id in self.sessions:
+            raise SessionExists(f"session {session_id} is already open")
+        if len(self.sessions) >= self.capacity:
+            self.refused_sessions += 1
+            raise CapacityExceeded(
+                f"worker at capacity: {len(self.sessions)} of {self.capacity} sessions active; "
+                "session refused so that latency holds"
+            )
+        self.start()
+        handle = SessionHandle(self, session_id, StreamingEngine(config, self.vad_model, resume))
+        self.sessions[session_id] = handle
+        return handle
+
+    def discard(self, session_id: str) -> None:
+        """Forget a session without flushing it (no-op when it is not open)."""
+        handle = self.sessions.get(session_id)
+        if handle is not None:
+            self._drop(handle, None)
+
+    def stats(self) -> SchedulerStats:
+        return SchedulerStats(
+            active_sessions=len(self.sessions),
+            capacity=self.capacity,
+            refused_sessions=self.refused_sessions,
+            model_calls=self.model_calls,
+            decodes=self.decodes,
+            decode_seconds_total=self.decode_seconds_total,
+            audio_seconds_total=self._audio_samples_done / SAMPLE_RATE,
+            max_lag_s=max((h.lag_s for h in self.sessions.values()), default=0.0),
+        )
+
+    # ----- internals
+    def _wake(self) -> None:
+        self._event.set()
+
+    def _drop(self, handle: SessionHandle, error: BaseException | None) -> None:
+        if self.sessions.get(handle.session_id) is handle:
+            del self.sessions[handle.session_id]
+        if not handle.finished:
+            handle.finished = True
+            handle._queue.put_nowait(error if error is not None else _END)
+
+    def _advance(self, handle: SessionHandle) -> DecodeRequest | None:
+        """Walk one session's audio to its next decision; deliver what it emitted on the way."""
+        before = handle.engine.processed_samples
+        request = handle.engine.prepare()
+        self._audio_samples_done += handle.engine.processed_samples - before
+        handle._deliver()
+        if request is None:
+            handle._processed = handle.engine.processed_samples
+            handle.ready_since = None
+            if handle.engine.done:
+                self._drop(handle, None)
+        elif handle.ready_since is None:
+            handle.ready_since = handle._arrival_time(handle.engine.processed_samples)
+        return request
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            ready: list[tuple[float, SessionHandle, DecodeRequest]] = []
+            for handle in list(self.sessions.values()):
+                request = self._advance(handle)
+                if request is not None and handle.ready_since is not None:
+                    ready.append((handle.ready_since, handle, request))
+            if not ready:
+                self._event.clear()
+                await self._event.wait()
+                continue
+            ready.sort(key=lambda item: item[0])  # earliest deadline first
+            batch = ready[: self.max_batch]
+            requests = [request for _, _, request in batch]
+            started = time.perf_counter()
+            future = loop.run_in_executor(self._executor, self._decode, requests)
+            in_batch = {handle.session_id for _, handle, _ in batch}
+            await self._advance_others_until(future, in_batch)
+            try:
+                hypotheses = future.result()
+            except Exception as exc:  # the model failed: end these sessions, keep serving the others
+                for _, handle, _ in batch:
+                    self._drop(handle, DecodeFailed(f"decode failed: {exc!r}"))
+                continue
+            duration = time.perf_counter() - started
+            self._record(duration, requests)
+            for (_, handle, _), hypothesis in zip(batch, hypotheses, strict=True):
+                if handle.finished:
+                    continue
+                handle.engine.apply(hypothesis)
+                handle._processed = handle.engine.processed_samples
+                handle.ready_since = None
+                handle._deliver()
+                if handle.engine.done:
+                    self._drop(handle, None)
+
+    async def _advance_others_until(self, future: asyncio.Future[list[Hypothesis]], busy: set[str]) -> None:
+        """While the model runs, keep walking the other sessions' audio (VAD events go out on time)."""
+        while not future.done():
+            self._event.clear()
+            waiter = asyncio.ensure_future(self._event.wait())
+            either: list[asyncio.Future[Any]] = [future, waiter]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            for handle in list(self.sessions.values()):
+                if handle.session_id not in busy:
+                    self._advance(handle)
+
+    def _decode(self, requests: list[DecodeRequest]) -> list[Hypothesis]:
+        return self.decoder.decode(requests)
+
+    def _record(self, duration: float, requests: list[DecodeRequest]) -> None:
+        self.model_calls += 1
+        self.decodes += len(requests)
+        self.decode_seconds_total += duration
+        self.update_durations_s.append(duration)
+        if self.on_update is not None:
+            audio_s = sum(len(r.audio) for r in requests) / SAMPLE_RATE
+            self.on_update(UpdateRecord(duration_s=duration, batch_size=len(requests), audio_s=audio_s))
+
+
+def build_scheduler(settings: Settings) -> Scheduler:
+    """Load the model named by the settings (blocking: seconds) and wrap it in a scheduler."""
+    return Scheduler(ModelRuntime(model_config(settings)), capacity=settings.asr_capacity)

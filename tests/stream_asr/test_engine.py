@@ -1,0 +1,117 @@
+"""The engine on the real model and the real clip: accuracy, ordering, endpoints, guards, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stream_asr.config import EngineConfig, FinalPolicy
+from stream_asr.decode import Decoder
+from stream_asr.engine import SessionClosed, StreamingEngine
+from stream_asr.events import Committed, Interim, SegmentFinal, SpeechStarted, UtteranceEnd
+from stream_asr.model import ModelRuntime
+from stream_asr.vad import SileroModel
+from tests.data.clips import SAMPLE_RATE, Clip, noise, silence, wer
+from tests.stream_asr.conftest import CLIP_CONFIG, ClipRun
+from tests.stream_asr.drive import close, feed, final_text, finals, pump
+
+
+def test_streaming_wer_is_no_worse_than_offline(clip_run: ClipRun, clip: Clip, runtime: ModelRuntime) -> None:
+    segments, _ = runtime.whisper.transcribe(clip.audio, beam_size=5, language="en", vad_filter=True)
+    offline = wer(clip.reference, " ".join(s.text for s in segments))
+    streaming = wer(clip.reference, final_text(clip_run.emitted))
+    assert streaming <= offline + 1e-9, (streaming, offline, final_text(clip_run.emitted))
+
+
+def test_commits_are_monotonic_inside_the_audio_and_all_become_final(clip_run: ClipRun, clip: Clip) -> None:
+    committed = [w for e in clip_run.emitted if isinstance(e.event, Committed) for w in e.event.words]
+    assert len(committed) > 40
+    previous_end = 0.0
+    for word in committed:
+        assert 0.0 <= word.start_s <= word.end_s <= clip.duration_s
+        assert word.start_s >= previous_end - 1e-6
+        assert 0.0 <= word.confidence <= 1.0 and word.text
+        previous_end = word.end_s
+    all_finals = finals(clip_run.emitted)
+    assert [f.index for f in all_finals] == list(range(len(all_finals)))
+    assert [w for f in all_finals for w in f.words] == committed  # every committed word, once, in order
+    assert all_finals[-1].speech_final  # close flushes
+
+
+def test_events_come_out_no_earlier_than_their_audio(clip_run: ClipRun) -> None:
+    for emitted in clip_run.emitted:
+        event = emitted.event
+        if isinstance(event, Interim | SegmentFinal) and event.words:
+            assert event.words[-1].end_s <= emitted.position_s + 1e-6
+    assert any(isinstance(e.event, Interim) and e.event.tail for e in clip_run.emitted)
+
+
+def test_endpointing_speech_started_and_utterance_end(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    # "Hello? Hello?" then two seconds of silence.
+    audio = np.concatenate([clip.audio[round(6.3 * SAMPLE_RATE) : round(8.3 * SAMPLE_RATE)], silence(2.0)])
+    engine = StreamingEngine(CLIP_CONFIG, vad_model)
+    emitted = feed(engine, decoder, audio)
+    events = [e.event for e in emitted]
+    started = [e for e in events if isinstance(e, SpeechStarted)]
+    assert started and 0.2 <= started[0].timestamp_s <= 0.8
+    speech_finals = [e for e in events if isinstance(e, SegmentFinal) and e.speech_final]
+    assert speech_finals, events
+    text = " ".join(f.transcript for f in finals(emitted)).lower()
+    assert "hello" in text
+    ends = [e for e in events if isinstance(e, UtteranceEnd)]
+    assert len(ends) == 1
+    last_word_end = max(w.end_s for f in finals(emitted) for w in f.words)
+    assert ends[0].last_word_end_s == last_word_end
+    assert events.index(ends[0]) > events.index(speech_finals[-1])
+    # The endpoint came within endpointing + one window of the end of speech (~2.0 s).
+    position = next(e.position_s for e in emitted if e.event is speech_finals[0])
+    assert position <= 2.0 + 0.3 + 0.2
+
+
+def test_silence_and_noise_produce_no_text(decoder: Decoder, vad_model: SileroModel) -> None:
+    engine = StreamingEngine(CLIP_CONFIG, vad_model)
+    emitted = feed(engine, decoder, np.concatenate([silence(30.0), noise(30.0, level=0.1, seed=1)]))
+    emitted += close(engine, decoder)
+    words = [
+        w for e in emitted if isinstance(e.event, Interim | Committed | SegmentFinal) for w in e.event.words
+    ]
+    assert words == []
+    assert engine.processed_samples == 60 * SAMPLE_RATE
+
+
+def test_finalize_flushes_the_tail_now(decoder: Decoder, vad_model: SileroModel, clip: Clip) -> None:
+    config = EngineConfig(endpointing_ms=None, pause_ms=None, final_policy=FinalPolicy.SENTENCE)
+    engine = StreamingEngine(config, vad_model)
+    audio = clip.audio[round(8.3 * SAMPLE_RATE) : round(10.1 * SAMPLE_RATE)]  # "Oh, hello. I didn't know ..."
+    feed(engine, decoder, audio)
+    engine.finalize()
+    emitted = pump(engine, decoder)
+    flushed = [f for f in finals(emitted) if f.from_finalize]
+    assert len(flushed) == 1 and flushed[0].words
+    assert not flushed[0].speech_final
+    assert flushed[0].end_s >= len(audio) / SAMPLE_RATE - 1.0
+    engine.close()
+    assert not [f for f in finals(pump(engine, decoder)) if f.words]  # nothing was left behind
+    try:
+        engine.push(b"\x00\x00")
+    except SessionClosed:
+        pass
+    else:
+        raise AssertionError("audio after close must raise SessionClosed")
+
+
+def test_resume_point_reproduces_the_uninterrupted_run(
+    clip_run: ClipRun, decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    middle = [p for p in clip_run.resume_points if 10 * SAMPLE_RATE <= p.resume_sample <= 22 * SAMPLE_RATE]
+    assert middle, clip_run.resume_points
+    point = middle[0]
+    assert point.sample_offset % 1600 == 0 and point.sample_offset <= point.resume_sample
+    engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=point)
+    resumed = feed(engine, decoder, clip.audio[point.sample_offset :]) + close(engine, decoder)
+    original = [f for f in finals(clip_run.emitted) if f.index >= point.finals_emitted]
+    assert finals(resumed) == original
+    # Everything before the resume point was already final.
+    before = [f for f in finals(clip_run.emitted) if f.index < point.finals_emitted]
+    assert all(w.start_s < point.resume_sample / SAMPLE_RATE for f in before for w in f.words)
