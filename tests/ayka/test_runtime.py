@@ -125,3 +125,26 @@ def test_an_unreachable_database_is_one_line(data_dir: Path) -> None:
     assert code == 1
     assert "AYKA_DATABASE_URL" in err and "secret" not in err
     assert len(err.splitlines()) == 1, err
+
+
+def test_an_unreachable_s3_archive_is_one_line_and_leaves_nothing_running(data_dir: Path) -> None:
+    code, err = _start_fails(
+        _env(
+            data_dir,
+            free_port(),
+            AYKA_ARCHIVE_URL="s3://bucket/prefix",
+            AYKA_S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
+            AYKA_S3_ACCESS_KEY_ID="id",
+            AYKA_S3_SECRET_ACCESS_KEY="secret",
+        )
+    )
+    assert code == 1
+    assert "AYKA_ARCHIVE_URL" in err and "not usable" in err
+    assert len(err.splitlines()) == 1, err
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "postgres left running"
+    assert not (data_dir / "nats" / "nats.pid").exists() or not _nats_running(data_dir)
+
+
+def _nats_running(data_dir: Path) -> bool:
+    pid = int((data_dir / "nats" / "nats.pid").read_text().strip() or 0)
+    return pid_alive(pid)
