@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     asr_update_s: float = Field(1.0, gt=0.05, le=10.0)
     asr_beam_size: int = Field(1, ge=1, le=10)
     asr_lease_ttl_s: float = Field(4.0, ge=1.0)
+    # Encoder window sizes (s): the smallest that holds the buffer is used. (10, 20, 30) halves CPU per
+    # audio second at some accuracy cost; 30 alone is the most accurate (bench/README.md).
+    asr_window_buckets_s: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [30.0])
 
     # --- diarization
     diarize_backend: DiarizeBackend = DiarizeBackend.OFFLINE
@@ -109,6 +112,22 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("asr_window_buckets_s", mode="before")
+    @classmethod
+    def _buckets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(v) for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("asr_window_buckets_s")
+    @classmethod
+    def _bucket_range(cls, value: list[float]) -> list[float]:
+        if not value or any(not 1.0 <= v <= 30.0 for v in value) or max(value) != 30.0:
+            raise ValueError(
+                "must be comma-separated seconds between 1 and 30, ending with 30 (e.g. 10,20,30)"
+            )
+        return value
 
     @field_validator("log_level")
     @classmethod

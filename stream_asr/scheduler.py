@@ -338,4 +338,8 @@ class Scheduler:
 
 def build_scheduler(settings: Settings) -> Scheduler:
     """Load the model named by the settings (blocking: seconds) and wrap it in a scheduler."""
-    return Scheduler(ModelRuntime(model_config(settings)), capacity=settings.asr_capacity)
+    return Scheduler(
+        ModelRuntime(model_config(settings)),
+        capacity=settings.asr_capacity,
+        window_buckets_s=tuple(sorted(settings.asr_window_buckets_s)),
+    )
