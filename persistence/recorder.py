@@ -106,6 +106,9 @@ class Recorder:
     async def _store(self, msg: Msg, handle: object) -> None:
         try:
             await self._retry(lambda: handle(msg), msg.subject)  # type: ignore[operator]
+        except asyncpg.ForeignKeyViolationError:
+            # The session row is gone (erased) or never existed: nothing to store it under.
+            log.info("dropping a message for a session with no row: %s", msg.subject)
         except Exception:
             log.exception("dropping unprocessable message on %s", msg.subject)
 

@@ -9,7 +9,9 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import nats
 import numpy as np
 import pytest
 from nats.aio.client import Client as NATS
@@ -17,6 +19,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyNotFoundError
 
 from ayka import bus
+from ayka.runtime.nats import EmbeddedNats
 from ayka.settings import Settings
 from gateway.ingest import AudioIngest
 from stream_asr.scheduler import Scheduler, build_scheduler
@@ -57,19 +60,19 @@ class RunningWorker:
             await asyncio.wait_for(self.task, 10)
 
 
-@pytest.fixture
-async def lease_nats(nc: NATS) -> AsyncIterator[NATS]:
-    """The owners bucket with this module's short lease (the bucket TTL is the lease)."""
-    js = nc.jetstream()
-    with contextlib.suppress(Exception):
-        await js.delete_key_value(bus.KV_ASR_OWNERS)
-    await bus.ensure_bus(js, lease_ttl_s=LEASE_S)
-    yield nc
+@pytest.fixture(scope="module")
+async def lease_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NATS]:
+    """A nats-server of this module's own: no other test's ASR worker claims these sessions, and the
+    owners bucket can have this module's short lease (its TTL is the lease)."""
+    server = EmbeddedNats(Path(tmp_path_factory.mktemp("nats-lease")))
+    server.start()
+    client = await nats.connect(server.url)
+    await bus.ensure_bus(client.jetstream(), lease_ttl_s=LEASE_S)
+    yield client
     while RUNNING:
         await RUNNING.pop().crash()
-    with contextlib.suppress(Exception):
-        await js.delete_key_value(bus.KV_ASR_OWNERS)
-    await bus.ensure_bus(js)
+    await client.close()
+    server.stop()
 
 
 def clip_frames(seconds: float) -> list[bytes]:
