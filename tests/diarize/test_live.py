@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import numpy as np
+
+from ayka.bus import TranscriptResult, Word
+from diarize.embedding import ResemblyzerEmbedder
+from diarize.evaluation import Clip
+from diarize.live import FRAME_SAMPLES, AudioBuffer, LiveSession
+from diarize.online import CentroidTracker
+
+
+def _frames(waveform: np.ndarray) -> list[bytes]:
+    pcm = (np.clip(waveform, -1, 1) * 32767).astype(np.int16).tobytes()
+    step = FRAME_SAMPLES * 2
+    return [pcm[i : i + step] for i in range(0, len(pcm), step)]
+
+
+def test_buffer_places_frames_by_sequence_and_trims_old_audio() -> None:
+    buffer = AudioBuffer(keep_s=1.0)
+    frames = _frames(np.linspace(-0.5, 0.5, 16000 * 3, dtype=np.float32))
+    buffer.add(1, frames[1])  # out of order: frame 0 arrives later
+    buffer.add(0, frames[0])
+    buffer.add(1, frames[1])  # a resend lands on itself
+    assert buffer.covered_s == 0.2
+    assert np.allclose(buffer.slice(0.0, 0.2), np.linspace(-0.5, 0.5, 16000 * 3)[:3200], atol=1e-4)
+    for seq in range(2, len(frames)):
+        buffer.add(seq, frames[seq])
+    assert buffer.covered_s == 3.0
+    assert len(buffer.slice(0.0, 0.5)) == 0  # dropped: older than keep_s (+ slack)
+    assert len(buffer.slice(2.5, 3.0)) == 8000
+
+
+def _final(clip: Clip, index: int) -> TranscriptResult:
+    utt = clip.utterances[index]
+    texts = utt.text.split() or ["…"]
+    step = (utt.end_s - utt.start_s) / len(texts)
+    words = [
+        Word(
+            word=t,
+            punctuated_word=t,
+            start_s=utt.start_s + i * step,
+            end_s=utt.start_s + (i + 1) * step,
+            confidence=1,
+        )
+        for i, t in enumerate(texts)
+    ]
+    return TranscriptResult(
+        session_id="s1",
+        is_final=True,
+        index=index,
+        start_s=utt.start_s,
+        end_s=utt.end_s,
+        transcript=utt.text,
+        words=words,
+    )
+
+
+def test_every_final_gets_one_update_with_a_speaker_per_word(
+    sample: Clip, embedder: ResemblyzerEmbedder
+) -> None:
+    live = LiveSession("s1", CentroidTracker(embedder))
+    for seq, frame in enumerate(_frames(sample.waveform)):
+        live.audio.add(seq, frame)
+    seen: dict[int, list[int]] = {}
+    for index in range(len(sample.utterances)):
+        updates = live.label_final(_final(sample, index))
+        assert updates[0].final_index == index
+        for update in updates:
+            assert update.session_id == "s1"
+            assert len(update.speakers) == len(_final(sample, update.final_index).words)
+            seen[update.final_index] = update.speakers
+    assert set(seen) == set(range(len(sample.utterances)))
+    # the last published label of each final is what the session holds
+    assert {i: s[0] for i, s in seen.items()} == live.labels
+    by_person: dict[str, set[int]] = {}
+    for index, utt in enumerate(sample.utterances):
+        by_person.setdefault(utt.speaker, set()).add(live.labels[index])
+    assert 2 <= len(set().union(*by_person.values())) <= 3  # label quality: test_online.py
