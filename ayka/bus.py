@@ -222,6 +222,8 @@ class StreamOptions(BaseModel):
     punctuate: bool = True
     smart_format: bool = False
     diarize: bool = False
+    min_speakers: int | None = None  # hints for post-call diarization
+    max_speakers: int | None = None
     live_leads: bool = False
     tags: list[str] = Field(default_factory=list)
 

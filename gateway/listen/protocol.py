@@ -41,6 +41,7 @@ _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 # Accepted and ignored: Deepgram options whose effect we do not (yet) change.
 _IGNORED = {
+    "language_hint",
     "version",
     "keywords",
     "keyterm",
@@ -83,6 +84,9 @@ _KNOWN = {
     "resume_final",
     "live_leads",
     "diarize_version",
+    "diarize_model",
+    "min_speakers",
+    "max_speakers",
 }
 
 
@@ -150,6 +154,12 @@ def parse_params(query: Mapping[str, str], multi_tags: list[str] | None = None) 
             setattr(opts, name, _bool(name, query[name]))
     if query.get("diarize_model"):  # Deepgram's newer spelling of diarize=true
         opts.diarize = True
+    if "min_speakers" in query:
+        opts.min_speakers = _int("min_speakers", query["min_speakers"], 1, 32)
+    if "max_speakers" in query:
+        opts.max_speakers = _int("max_speakers", query["max_speakers"], 1, 32)
+    if opts.min_speakers and opts.max_speakers and opts.min_speakers > opts.max_speakers:
+        raise ProtocolError(CloseCode.BAD_PARAMETER, "min_speakers is greater than max_speakers")
     if "endpointing" in query:
         value = query["endpointing"].lower()
         if value in _FALSE:

@@ -48,6 +48,16 @@ def test_deepgram_parameters_are_parsed() -> None:
     assert opts.tags == ["a", "b"]
 
 
+def test_newer_deepgram_spellings_are_accepted() -> None:
+    params = parse_params({"diarize_model": "latest", "language_hint": "en"})
+    assert params.options.diarize is True
+
+
+def test_speaker_count_hints() -> None:
+    opts = parse_params({"min_speakers": "2", "max_speakers": "3"}).options
+    assert (opts.min_speakers, opts.max_speakers) == (2, 3)
+
+
 def test_endpointing_false_turns_it_off() -> None:
     assert parse_params({"endpointing": "false"}).options.endpointing_ms is None
 
@@ -65,6 +75,8 @@ def test_endpointing_false_turns_it_off() -> None:
         ({"utterance_end_ms": "10"}, "utterance_end_ms"),
         ({"bogus": "1"}, "bogus"),
         ({"session_id": "a.b"}, "session_id"),
+        ({"min_speakers": "0"}, "min_speakers"),
+        ({"min_speakers": "4", "max_speakers": "2"}, "min_speakers"),
     ],
 )
 def test_bad_parameters_close_with_a_reason_naming_them(query: dict[str, str], names: str) -> None:
