@@ -18,6 +18,7 @@ from faster_whisper.transcribe import get_compression_ratio, get_suppressed_toke
 from stream_asr.model import ModelRuntime
 
 SAMPLE_RATE = 16000
+MIN_DECODE_SAMPLES = SAMPLE_RATE // 10  # shorter audio holds no word and crashes the feature extractor
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
@@ -115,9 +116,12 @@ class Decoder:
         """
         groups: dict[tuple[int, int, int], list[int]] = {}
         prompts = [self.prompt_tokens(r) for r in requests]
-        for i, req in enumerate(requests):
-            groups.setdefault((req.beam_size, len(prompts[i]), self.window_frames(req)), []).append(i)
         out: list[Hypothesis | None] = [None] * len(requests)
+        for i, req in enumerate(requests):
+            if len(req.audio) < MIN_DECODE_SAMPLES:
+                out[i] = Hypothesis(segments=(), language=req.language or "en")
+                continue
+            groups.setdefault((req.beam_size, len(prompts[i]), self.window_frames(req)), []).append(i)
         for indices in groups.values():
             results = self._decode_group([requests[i] for i in indices], [prompts[i] for i in indices])
             for i, hyp in zip(indices, results, strict=True):
