@@ -388,8 +388,7 @@ class LiveStream:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._flushed.wait(), FLUSH_TIMEOUT_S)
         await asyncio.sleep(0.05)  # let the last callbacks deliver
-        status, self.status = self.status, StreamState.STREAMING  # allow the final send
-        await self.send(
+        await self.send(  # CLOSING still sends: the closing Metadata is the last message
             protocol.metadata_message(
                 request_id=self.request_id,
                 session_id=self.session_id,
@@ -401,7 +400,6 @@ class LiveStream:
                 flushed=self._flushed.is_set(),
             )
         )
-        self.status = status
         await self._release()
 
     async def detach(self) -> None:
