@@ -452,12 +452,8 @@ class AsrWorker:
                     await self._owners.delete(session_id)
                 return
             runner = SessionRunner(self, start, revision)
-            try:
-                runner.task = asyncio.create_task(self._run_session(runner), name=f"session-{session_id}")
-            except CapacityExceeded:
-                metrics.REFUSED.inc()
-                await self._owners.delete(session_id)
-                return
+            # The scheduler admits (or refuses) the session inside the runner: see _run_session.
+            runner.task = asyncio.create_task(self._run_session(runner), name=f"session-{session_id}")
             self.runners[session_id] = runner
             metrics.ACTIVE.set(len(self.runners))
         finally:
