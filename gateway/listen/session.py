@@ -92,6 +92,9 @@ class LiveStream:
         self.speakers: dict[int, list[int]] = {}
         self.last_speaker: int | None = None
         self._subs: list[Subscription] = []
+        # Results that arrive (replayed finals on a resume) before the opening Metadata went out wait here,
+        # so the Metadata is always the first message a client sees.
+        self._held: list[dict[str, Any]] | None = []
         self._flushed = asyncio.Event()
         self._grace_task: asyncio.Task[None] | None = None
         self._refresh_task: asyncio.Task[None] | None = None
@@ -113,7 +116,7 @@ class LiveStream:
         self.state.streams[self.session_id] = self
         await self._attach()
         self.status = StreamState.STREAMING
-        await self.send(
+        await self._send_now(
             protocol.metadata_message(
                 request_id=self.request_id,
                 session_id=self.session_id,
@@ -124,6 +127,10 @@ class LiveStream:
                 next_seq=self.ingest.next_seq if self.ingest else 0,
             )
         )
+        held = self._held or []
+        while held:  # results arriving during this flush are appended to `held` and go out in order
+            await self._send_now(held.pop(0))
+        self._held = None
 
     async def _create(self) -> None:
         backend = self.settings.diarize_backend.value
@@ -228,6 +235,12 @@ class LiveStream:
         self._subs.clear()
 
     async def send(self, message: dict[str, Any]) -> None:
+        if self._held is not None:
+            self._held.append(message)
+            return
+        await self._send_now(message)
+
+    async def _send_now(self, message: dict[str, Any]) -> None:
         if self.status in (StreamState.DETACHED, StreamState.CLOSED):
             return
         try:
