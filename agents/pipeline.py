@@ -95,4 +95,8 @@ async def _publish(
     js: JetStreamContext, subject: str, session: Session, data: dict[str, Any], msg_id: str
 ) -> None:
     event = bus.SessionEvent(session_id=session.id, owner_id=session.owner_id, data=data)
-    await js.publish(subject, event.model_dump_json().encode(), headers={bus.HDR_MSG_ID: msg_id})
+    await js.publish(
+        bus.event_subject(subject, session.id),
+        event.model_dump_json().encode(),
+        headers={bus.HDR_MSG_ID: msg_id},
+    )

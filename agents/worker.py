@@ -151,8 +151,16 @@ async def run_agents_worker(
         live.forget_idle()
 
     loops: list[tuple[Any, Handler]] = [
-        (await _consumer(js, bus.EVENTS_STREAM, bus.SESSION_DIARIZED, DIARIZED_CONSUMER), on_diarized),
-        (await _consumer(js, bus.EVENTS_STREAM, bus.SESSION_READY, READY_CONSUMER), on_ready),
+        (
+            await _consumer(
+                js, bus.EVENTS_STREAM, bus.every_session(bus.SESSION_DIARIZED), DIARIZED_CONSUMER
+            ),
+            on_diarized,
+        ),
+        (
+            await _consumer(js, bus.EVENTS_STREAM, bus.every_session(bus.SESSION_READY), READY_CONSUMER),
+            on_ready,
+        ),
         (
             await _consumer(
                 js, bus.TRANSCRIPTS_STREAM, f"{bus.FINAL_PREFIX}.*", LIVE_CONSUMER, new_only=True

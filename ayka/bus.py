@@ -7,6 +7,7 @@ the audio around them.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 from datetime import timedelta
@@ -31,6 +32,8 @@ FINAL_PREFIX = "final"  # final results, JetStream TRANSCRIPTS
 SPEAKER_PREFIX = "speaker"  # live speaker labels, core NATS
 CONTROL_PREFIX = "control"  # gateway-bound notices for one session (warnings, errors), core NATS
 
+# Lifecycle events. Each is published on ``<kind>.<session>`` (see ``event_subject``) so that erasing a
+# session can purge its messages by subject; consumers filter on ``<kind>.*`` (see ``every_session``).
 SESSION_START = "session.start"
 SESSION_END = "session.end"
 SESSION_READY = "session.ready"  # audio archived and every final persisted: post-call work may start
@@ -83,9 +86,24 @@ def control_subject(session_id: str) -> str:
     return f"{CONTROL_PREFIX}.{check_session_id(session_id)}"
 
 
+def event_subject(kind: str, session_id: str) -> str:
+    """``session.ready`` + ``abc`` -> ``session.ready.abc``: one session's lifecycle event."""
+    return f"{kind}.{check_session_id(session_id)}"
+
+
+def every_session(kind: str) -> str:
+    """The filter for one kind of event of every session: ``session.ready.*``."""
+    return f"{kind}.*"
+
+
+def session_subjects(session_id: str) -> str:
+    """The filter for every lifecycle event of one session (all kinds have two tokens)."""
+    return f"*.*.{check_session_id(session_id)}"
+
+
 def session_of(subject: str) -> str:
-    """``audio.abc`` -> ``abc``."""
-    return subject.split(".", 1)[1]
+    """``audio.abc`` -> ``abc``; ``session.ready.abc`` -> ``abc``."""
+    return subject.rsplit(".", 1)[1]
 
 
 def audio_msg_id(session_id: str, seq: int) -> str:
@@ -154,7 +172,7 @@ def stream_configs() -> list[StreamConfig]:
         ),
         StreamConfig(
             name=SESSIONS_STREAM,
-            subjects=[SESSION_START, SESSION_END],
+            subjects=[every_session(SESSION_START), every_session(SESSION_END)],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=timedelta(days=7).total_seconds(),
@@ -170,7 +188,7 @@ def stream_configs() -> list[StreamConfig]:
         ),
         StreamConfig(
             name=EVENTS_STREAM,
-            subjects=list(EVENT_SUBJECTS),
+            subjects=[every_session(kind) for kind in EVENT_SUBJECTS],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=timedelta(days=7).total_seconds(),
@@ -196,6 +214,7 @@ async def ensure_bus(js: JetStreamContext, lease_ttl_s: float = 4.0) -> None:
         try:
             await js.add_stream(config)
         except BadRequestError:
+            await _drop_stale_consumers(js, config)
             await js.update_stream(config)
     for kv in kv_configs(lease_ttl_s):
         try:
@@ -205,6 +224,33 @@ async def ensure_bus(js: JetStreamContext, lease_ttl_s: float = 4.0) -> None:
                 await js.create_key_value(kv)
             except BadRequestError:
                 pass  # created concurrently by another process
+
+
+def _covers(pattern: str, subject: str) -> bool:
+    """Whether the stream subject ``pattern`` (``*`` and ``>`` wildcards) covers every ``subject``."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]) or (token == "*" and have[i] == ">"):
+            return False
+    return len(want) == len(have)
+
+
+async def _drop_stale_consumers(js: JetStreamContext, config: StreamConfig) -> None:
+    """A data directory from an older release has durable consumers filtering on subjects the stream
+    no longer carries (lifecycle events moved from ``session.ready`` to ``session.ready.<id>``): delete
+    them so the services recreate them with the current filter."""
+    assert config.name is not None
+    try:
+        consumers = await js.consumers_info(config.name)
+    except Exception:
+        return
+    for info in consumers:
+        subject = info.config.filter_subject
+        if subject and not any(_covers(pattern, subject) for pattern in config.subjects or []):
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(config.name, info.name)
 
 
 # ---------------------------------------------------------------- message schemas

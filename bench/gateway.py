@@ -96,7 +96,7 @@ class StandInWorker:
             with contextlib.suppress(Exception):
                 await sessions.delete(end.session_id)
 
-        await self.nc.subscribe(bus.SESSION_END, cb=on_end)
+        await self.nc.subscribe(bus.every_session(bus.SESSION_END), cb=on_end)
         self._task = asyncio.create_task(claim())
 
     async def stop(self) -> None:

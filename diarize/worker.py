@@ -65,11 +65,17 @@ class DiarizeWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         # Consumers first (nothing published meanwhile is missed), then the models.
-        ready = await self._pull(bus.EVENTS_STREAM, bus.SESSION_READY, READY_CONSUMER, DeliverPolicy.ALL, 300)
+        ready = await self._pull(
+            bus.EVENTS_STREAM, bus.every_session(bus.SESSION_READY), READY_CONSUMER, DeliverPolicy.ALL, 300
+        )
         starts = None
         if self.settings.diarize_backend is not DiarizeBackend.OFF:
             starts = await self._pull(
-                bus.SESSIONS_STREAM, bus.SESSION_START, START_CONSUMER, DeliverPolicy.NEW, 30
+                bus.SESSIONS_STREAM,
+                bus.every_session(bus.SESSION_START),
+                START_CONSUMER,
+                DeliverPolicy.NEW,
+                30,
             )
         await self._load_diarizer()
         self.ready.set()
@@ -124,7 +130,7 @@ class DiarizeWorker:
                 session_id=event.session_id, owner_id=event.owner_id, data=outcome.as_data()
             )
             await self.js.publish(
-                bus.SESSION_DIARIZED,
+                bus.event_subject(bus.SESSION_DIARIZED, event.session_id),
                 done.model_dump_json().encode(),
                 headers={bus.HDR_MSG_ID: f"{bus.SESSION_DIARIZED}.{event.session_id}"},
             )

@@ -46,7 +46,9 @@ class AudioIngest:
         """session.start on the bus and a request for a worker (KV asr-sessions)."""
         payload = self.start_msg.model_dump_json().encode()
         await self.js.publish(
-            bus.SESSION_START, payload, headers={bus.HDR_MSG_ID: f"start.{self.session_id}"}
+            bus.event_subject(bus.SESSION_START, self.session_id),
+            payload,
+            headers={bus.HDR_MSG_ID: f"start.{self.session_id}"},
         )
         kv = await self.js.key_value(bus.KV_ASR_SESSIONS)
         await kv.put(self.session_id, payload)
@@ -136,7 +138,7 @@ class AudioIngest:
             reason=reason,
         )
         await self.js.publish(
-            bus.SESSION_END,
+            bus.event_subject(bus.SESSION_END, self.session_id),
             end.model_dump_json().encode(),
             headers={bus.HDR_MSG_ID: f"end.{self.session_id}"},
         )

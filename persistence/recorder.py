@@ -196,7 +196,7 @@ class Recorder:
             return  # deleted meanwhile
         event = bus.SessionEvent(session_id=session_id, owner_id=row.owner_id)
         await self.js.publish(
-            bus.SESSION_READY,
+            bus.event_subject(bus.SESSION_READY, session_id),
             event.model_dump_json().encode(),
             headers={bus.HDR_MSG_ID: f"ready.{session_id}"},
         )

@@ -31,15 +31,21 @@ RETENTION_BATCH = 100
 
 
 async def _purge_bus(state: GatewayState, session_id: str) -> None:
-    """Drop the session's audio frames and final results from JetStream, and its ASR bookkeeping."""
-    try:
-        await state.js.purge_stream(bus.AUDIO_STREAM, subject=bus.audio_subject(session_id))
-        await state.js.purge_stream(bus.TRANSCRIPTS_STREAM, subject=bus.final_subject(session_id))
-    except NotFoundError:
-        pass  # streams not created yet: nothing to purge
-    except Exception as exc:
-        raise Unavailable("The message bus is not available; the session was not deleted.") from exc
-    # Lifecycle messages on SESSIONS / EVENTS carry ids only (no audio, no text) and expire with them.
+    """Drop every message of the session from JetStream — audio frames, final results, lifecycle events
+    (start, end, ready, diarized, leads, …) — and its ASR bookkeeping in KV."""
+    purges = (
+        (bus.AUDIO_STREAM, bus.audio_subject(session_id)),
+        (bus.TRANSCRIPTS_STREAM, bus.final_subject(session_id)),
+        (bus.SESSIONS_STREAM, bus.session_subjects(session_id)),
+        (bus.EVENTS_STREAM, bus.session_subjects(session_id)),
+    )
+    for stream, subject in purges:
+        try:
+            await state.js.purge_stream(stream, subject=subject)
+        except NotFoundError:
+            pass  # stream not created yet: nothing to purge
+        except Exception as exc:
+            raise Unavailable("The message bus is not available; the session was not deleted.") from exc
     for bucket in (bus.KV_ASR_PROGRESS, bus.KV_ASR_SESSIONS, bus.KV_ASR_OWNERS, bus.KV_LIVE_STREAMS):
         with contextlib.suppress(Exception):
             kv = await state.js.key_value(bucket)
@@ -63,7 +69,9 @@ async def _stop_live_stream(state: GatewayState, session_id: str) -> None:
 async def _announce(state: GatewayState, session_id: str, owner_id: str) -> None:
     event = bus.SessionEvent(session_id=session_id, owner_id=owner_id)
     with contextlib.suppress(Exception):
-        await state.js.publish(bus.SESSION_DELETED, event.model_dump_json().encode())
+        await state.js.publish(
+            bus.event_subject(bus.SESSION_DELETED, session_id), event.model_dump_json().encode()
+        )
 
 
 async def erase_session(state: GatewayState, owner_id: str, session_id: str, *, actor: str) -> None:

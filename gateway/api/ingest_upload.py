@@ -82,7 +82,9 @@ async def ingest_file(state: GatewayState, start: bus.SessionStart, path: Path) 
         event = bus.SessionEvent(
             session_id=session_id, owner_id=start.owner_id, data={"duration_s": ingest.duration_s}
         )
-        await state.js.publish(bus.RECORDING_UPLOADED, event.model_dump_json().encode())
+        await state.js.publish(
+            bus.event_subject(bus.RECORDING_UPLOADED, session_id), event.model_dump_json().encode()
+        )
     except (DecodeError, NoCapacity) as exc:
         log.info("recording %s failed: %s", session_id, exc)
         await sessions.update_state(

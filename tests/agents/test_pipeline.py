@@ -73,10 +73,10 @@ async def test_a_sales_call_gives_summary_leads_events_and_announcements(
         (step, "offline", "ok") for step in ("leads", "events", "summary", "email")
     }
 
-    published = await js.get_last_msg(bus.EVENTS_STREAM, bus.LEAD_FINALIZED)
+    published = await js.get_last_msg(bus.EVENTS_STREAM, bus.event_subject(bus.LEAD_FINALIZED, session.id))
     announced = bus.SessionEvent.model_validate_json(published.data or b"")
     assert announced.session_id == session.id and announced.data["lead_id"] == lead.id
-    completed = await js.get_last_msg(bus.EVENTS_STREAM, bus.SESSION_COMPLETED)
+    completed = await js.get_last_msg(bus.EVENTS_STREAM, bus.event_subject(bus.SESSION_COMPLETED, session.id))
     assert bus.SessionEvent.model_validate_json(completed.data or b"").session_id == session.id
 
 

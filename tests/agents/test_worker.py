@@ -44,7 +44,7 @@ async def status_is(pool: Pool, owner: User, session_id: str, status: str) -> bo
 
 async def publish(nc: NATS, subject: str, session_id: str, owner_id: str) -> None:
     event = bus.SessionEvent(session_id=session_id, owner_id=owner_id)
-    await nc.jetstream().publish(subject, event.model_dump_json().encode())
+    await nc.jetstream().publish(bus.event_subject(subject, session_id), event.model_dump_json().encode())
 
 
 async def test_session_diarized_runs_the_agents(

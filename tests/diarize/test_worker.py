@@ -66,7 +66,7 @@ async def test_live_labels_for_every_final(
     start = bus.SessionStart(
         session_id=session_id, owner_id="o", options=bus.StreamOptions(diarize=True), started_at=time.time()
     )
-    await js.publish(bus.SESSION_START, start.model_dump_json().encode())
+    await js.publish(bus.event_subject(bus.SESSION_START, start.session_id), start.model_dump_json().encode())
     frames = pcm_frames(sample.waveform)
     sent_final: dict[int, float] = {}
     next_final = 0
@@ -116,9 +116,9 @@ async def _diarized(nc: NATS, session_id: str, owner_id: str) -> bus.SessionEven
         if event.session_id == session_id and not got.done():
             got.set_result(event)
 
-    sub = await nc.subscribe(bus.SESSION_DIARIZED, cb=on_event)
+    sub = await nc.subscribe(bus.every_session(bus.SESSION_DIARIZED), cb=on_event)
     ready = bus.SessionEvent(session_id=session_id, owner_id=owner_id)
-    await js.publish(bus.SESSION_READY, ready.model_dump_json().encode())
+    await js.publish(bus.event_subject(bus.SESSION_READY, ready.session_id), ready.model_dump_json().encode())
     try:
         return await asyncio.wait_for(got, 60)
     finally:

@@ -74,6 +74,26 @@ async def archive_and_publish(app: FastAPI, session_id: str, *, publish: bool = 
     await state.js.publish(bus.audio_subject(session_id), b"\x00" * 3200, headers={bus.HDR_SEQ: "0"})
     final = bus.TranscriptResult(session_id=session_id, is_final=True, start_s=0, end_s=1, transcript="hi")
     await state.js.publish(bus.final_subject(session_id), final.model_dump_json().encode())
+    event = bus.SessionEvent(session_id=session_id, owner_id="someone").model_dump_json().encode()
+    for _stream, kind in LIFECYCLE:
+        await state.js.publish(bus.event_subject(kind, session_id), event)
+
+
+LIFECYCLE = [
+    (bus.SESSIONS_STREAM, bus.SESSION_START),
+    (bus.SESSIONS_STREAM, bus.SESSION_END),
+    (bus.EVENTS_STREAM, bus.SESSION_READY),
+    (bus.EVENTS_STREAM, bus.SESSION_DIARIZED),
+    (bus.EVENTS_STREAM, bus.LEAD_FINALIZED),
+    (bus.EVENTS_STREAM, bus.AGENTS_DONE),
+]
+
+
+async def bus_keeps_nothing_of(app: FastAPI, session_id: str) -> None:
+    assert not await bus_has(app, bus.AUDIO_STREAM, bus.audio_subject(session_id))
+    assert not await bus_has(app, bus.TRANSCRIPTS_STREAM, bus.final_subject(session_id))
+    for stream, kind in LIFECYCLE:
+        assert not await bus_has(app, stream, bus.event_subject(kind, session_id)), kind
 
 
 async def bus_has(app: FastAPI, stream: str, subject: str) -> bool:
@@ -107,11 +127,12 @@ async def test_delete_session_erases_rows_audio_and_bus(s3_api: Any, s3: Any) ->
         assert await pool.fetchval(f"SELECT count(*) FROM {table} WHERE session_id = $1", sid) == 0, table
     assert await pool.fetchval("SELECT count(*) FROM sessions WHERE id = $1", sid) == 0
     assert not [key for key in s3_keys(s3, prefix) if key.startswith(f"{prefix}/{sid}/")]
-    assert not await bus_has(app, bus.AUDIO_STREAM, bus.audio_subject(sid))
-    assert not await bus_has(app, bus.TRANSCRIPTS_STREAM, bus.final_subject(sid))
+    await bus_keeps_nothing_of(app, sid)
     # The other session is untouched.
     assert any(key.startswith(f"{prefix}/{keep}/") for key in s3_keys(s3, prefix))
     assert await bus_has(app, bus.AUDIO_STREAM, bus.audio_subject(keep))
+    for stream, kind in LIFECYCLE:
+        assert await bus_has(app, stream, bus.event_subject(kind, keep)), kind
     assert (await client.get(f"/v1/sessions/{keep}/audio", headers=person.headers)).status_code == 200
 
 
@@ -144,8 +165,8 @@ async def test_delete_account_erases_everything(s3_api: Any, s3: Any) -> None:
     keys = s3_keys(s3, prefix)
     for sid in (seeded.session_id, second):
         assert not [k for k in keys if k.startswith(f"{prefix}/{sid}/")]
-        assert not await bus_has(app, bus.AUDIO_STREAM, bus.audio_subject(sid))
-        assert not await bus_has(app, bus.TRANSCRIPTS_STREAM, bus.final_subject(sid))
+        await bus_keeps_nothing_of(app, sid)
+    assert await bus_has(app, bus.EVENTS_STREAM, bus.event_subject(bus.SESSION_READY, other))
     assert any(k.startswith(f"{prefix}/{other}/") for k in keys)
     audit = await pool.fetchrow(
         "SELECT owner_id, action, detail FROM audit_log WHERE target = $1 AND action = 'user.delete'",
