@@ -59,9 +59,17 @@ class Settings(BaseSettings):
     asr_model: str = "tiny.en"  # a faster-whisper name, or a local CTranslate2 model directory
     asr_device: str = "cpu"  # cpu | cuda | auto
     asr_compute_type: str = ""  # default: int8 on CPU, float16 on CUDA
-    asr_cpu_threads: int = Field(0, ge=0)  # 0 = all cores
+    asr_cpu_threads: int = Field(0, ge=0)  # threads per model call; 0 = cores / parallel calls
+    asr_parallel_calls: int = Field(0, ge=0)  # model calls in flight at once; 0 = one per core on CPU
     asr_capacity: int = Field(4, ge=1)  # concurrent sessions one worker accepts
-    asr_update_s: float = Field(1.0, gt=0.05, le=10.0)
+    # Update intervals: asr_update_s while a worker serves at most asr_fast_sessions sessions (lowest
+    # latency), asr_loaded_update_s with more; beyond asr_quick_sessions every decode encodes a short
+    # window too. Defaults measured for tiny.en on 2 CPU cores (bench/README.md); raise both session
+    # counts on a GPU.
+    asr_update_s: float = Field(0.6, gt=0.05, le=10.0)
+    asr_loaded_update_s: float = Field(1.0, gt=0.05, le=10.0)
+    asr_fast_sessions: int = Field(1, ge=0)
+    asr_quick_sessions: int = Field(2, ge=0)
     asr_beam_size: int = Field(1, ge=1, le=10)
     asr_lease_ttl_s: float = Field(4.0, ge=1.0)
     # Encoder window sizes (s): the smallest that holds the buffer is used. (10, 20, 30) halves CPU per

@@ -21,6 +21,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from stream_asr.decode import Decoder
 from stream_asr.engine import StreamingEngine
 from stream_asr.events import Interim, SegmentFinal
 from stream_asr.model import Device, ModelConfig, ModelRuntime
-from stream_asr.scheduler import Scheduler
+from stream_asr.scheduler import LoadPolicy, Scheduler
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, sample_clip, silence, wer
 
@@ -173,6 +174,31 @@ async def run_session(transport: Transport, clip: Clip, fast: bool, delay_s: flo
     return result
 
 
+async def _monitor(scheduler: Scheduler, started: float, out: list[tuple[float, float, float]]) -> None:
+    """Every 5 s: (seconds since start, the largest session lag, resident memory in MB)."""
+    page = resource.getpagesize()
+    while True:
+        await asyncio.sleep(5)
+        rss_mb = int(Path("/proc/self/statm").read_text().split()[1]) * page / 2**20  # noqa: ASYNC240
+        out.append((time.monotonic() - started, scheduler.stats().max_lag_s, rss_mb))
+
+
+def per_minute(results: list[SessionResult], samples: list[tuple[float, float, float]]) -> None:
+    """For long streams: does lag, memory or latency grow? One line per minute of the run."""
+    print("minute  max lag s  RSS MB  finalization p50 / p95 s")
+    minutes = int(samples[-1][0] // 60) + 1
+    for m in range(minutes):
+        inside = [x for x in samples if m * 60 <= x[0] < (m + 1) * 60]
+        words = [w for r in results for w in r.final_words if m * 60 <= w.arrival_s < (m + 1) * 60]
+        lat = [w.arrival_s - w.end_s for w in words]
+        if not inside:
+            continue
+        print(
+            f"{m + 1:6d}  {max(x[1] for x in inside):9.2f}  {max(x[2] for x in inside):6.0f}  "
+            f"{_pct(lat, 50):.2f} / {_pct(lat, 95):.2f}"
+        )
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -217,6 +243,8 @@ async def main_async(args: argparse.Namespace) -> None:
         beam_size=args.beam,
         endpointing_ms=args.endpointing_ms,
         final_policy=FinalPolicy(args.final_policy),
+        first_update_s=args.first_update_s,
+        quick_first_update=not args.no_quick_first,
     )
     scheduler: Scheduler | None = None
     transports: list[Transport]
@@ -225,14 +253,23 @@ async def main_async(args: argparse.Namespace) -> None:
         transports = [deepgram_transport(args.url, args.token) for _ in range(args.concurrency)]
     else:
         runtime = ModelRuntime(
-            ModelConfig(name=args.model, device=Device(args.device), cpu_threads=args.cpu_threads)
+            ModelConfig(
+                name=args.model,
+                device=Device(args.device),
+                cpu_threads=args.cpu_threads,
+                parallel_calls=args.parallel_calls,
+            )
         )
         if args.fast:
             decoder, vad = Decoder(runtime, window_buckets_s=buckets), SileroModel()
             transports = [engine_transport(decoder, vad, config) for _ in range(args.concurrency)]
         else:
             scheduler = Scheduler(
-                runtime, capacity=args.concurrency, max_batch=args.max_batch, window_buckets_s=buckets
+                runtime,
+                capacity=args.concurrency,
+                max_batch=args.max_batch,
+                window_buckets_s=buckets,
+                load_policy=LoadPolicy(args.fast_sessions, args.loaded_update_s, args.quick_sessions),
             )
             scheduler.start()
             transports = [
@@ -240,11 +277,17 @@ async def main_async(args: argparse.Namespace) -> None:
             ]
     stagger = 0.0 if args.fast else args.update_s / max(args.concurrency, 1)
     started = time.monotonic()
+    samples: list[tuple[float, float, float]] = []
+    monitor = asyncio.create_task(_monitor(scheduler, started, samples)) if scheduler else None
     results = await asyncio.gather(
         *(run_session(t, clip, args.fast, i * stagger) for i, t in enumerate(transports))
     )
     wall = time.monotonic() - started
+    if monitor is not None:
+        monitor.cancel()
     summarise(list(results), clip, wall, scheduler)
+    if args.loop and samples:
+        per_minute(list(results), samples)
     if scheduler is not None:
         await scheduler.aclose()
 
@@ -262,8 +305,17 @@ def main() -> None:
     parser.add_argument("--token", default="", help="API key for --url")
     parser.add_argument("--model", default="tiny.en")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--cpu-threads", type=int, default=0)
-    parser.add_argument("--update-s", type=float, default=1.0)
+    parser.add_argument("--cpu-threads", type=int, default=0, help="threads per model call (0 = auto)")
+    parser.add_argument("--parallel-calls", type=int, default=0, help="model calls at once (0 = auto)")
+    parser.add_argument("--update-s", type=float, default=EngineConfig().update_s)
+    policy = LoadPolicy()
+    parser.add_argument("--loaded-update-s", type=float, default=policy.loaded_update_s)
+    parser.add_argument("--fast-sessions", type=int, default=policy.fast_sessions)
+    parser.add_argument("--quick-sessions", type=int, default=policy.quick_sessions)
+    parser.add_argument("--first-update-s", type=float, default=EngineConfig().first_update_s)
+    parser.add_argument(
+        "--no-quick-first", action="store_true", help="first look at an utterance on a full 30 s window"
+    )
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--endpointing-ms", type=int, default=300)
     parser.add_argument(

@@ -21,8 +21,9 @@ class FinalPolicy(enum.StrEnum):
 class EngineConfig:
     """Options of one streaming session. All times are in the session's audio clock."""
 
-    update_s: float = 1.0  # a hypothesis update every this much new audio
+    update_s: float = 0.6  # a hypothesis update every this much new audio (the scheduler may stretch it)
     first_update_s: float = 0.3  # the first update of an utterance comes this soon after speech starts
+    quick_first_update: bool = True  # ... on a short window (a fast first interim; agreement commits)
     beam_size: int = 1
     language: str | None = None  # None: English on .en models, detected on multilingual ones
     interim_results: bool = True

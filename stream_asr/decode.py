@@ -19,6 +19,14 @@ from stream_asr.model import ModelRuntime
 
 SAMPLE_RATE = 16000
 MIN_DECODE_SAMPLES = SAMPLE_RATE // 10  # shorter audio holds no word and crashes the feature extractor
+# No speech fills more than this many tokens per second of audio (fast speech is ~5 words/s, ~7 tokens
+# with timestamps): a longer hypothesis is a repetition loop, and stopping it early saves up to 0.5 s of
+# decoding on a short buffer (the guards drop the loop either way).
+MAX_TOKENS_PER_S = 12
+MIN_NEW_TOKENS = 24
+# Windows for quick requests (the first look at an utterance, and every request while the worker is
+# loaded): the encoder's cost is linear in the window, a 10 s window costs a sixth of a 30 s one.
+QUICK_BUCKETS_S = (10.0, 20.0, 30.0)
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
@@ -32,6 +40,8 @@ class DecodeRequest:
     prompt_text: str
     beam_size: int = 1
     language: str | None = None  # None: English for .en models, detected otherwise
+    quick: bool = False  # encode on the shortest window that holds the audio (see Decoder.window_frames)
+    final: bool = False  # every word of the hypothesis becomes final (a flush): never made quick under load
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +79,12 @@ class Decoder:
         runtime: ModelRuntime,
         max_prompt_tokens: int = 48,
         window_buckets_s: tuple[float, ...] = (30.0,),
+        quick_buckets_s: tuple[float, ...] = QUICK_BUCKETS_S,
     ) -> None:
         self.runtime = runtime
         self.max_prompt_tokens = max_prompt_tokens
         self.window_buckets_s = tuple(sorted(min(b, 30.0) for b in window_buckets_s))
+        self.quick_buckets_s = tuple(sorted(min(b, 30.0) for b in quick_buckets_s))
         self._model = runtime.whisper
         self._tokenizers: dict[str | None, Tokenizer] = {}
         self._suppress: list[int] | None = None
@@ -95,7 +107,7 @@ class Decoder:
         result of a request independent of what it is batched with.
         """
         needed_s = len(request.audio) / SAMPLE_RATE + 1.0
-        for bucket_s in self.window_buckets_s:
+        for bucket_s in self.quick_buckets_s if request.quick else self.window_buckets_s:
             if needed_s <= bucket_s:
                 return round(bucket_s * float(self._model.frames_per_second))
         return int(self._model.feature_extractor.nb_max_frames)
@@ -164,13 +176,14 @@ class Decoder:
             for tok, prev in zip(tokenizers, previous, strict=True)
         ]
 
+        max_new = MIN_NEW_TOKENS + int(MAX_TOKENS_PER_S * max(durations_s))
         results = model.model.generate(
             encoder_output,
             prompts,
             beam_size=beam,
             patience=1.0,
             length_penalty=1.0,
-            max_length=model.max_length,
+            max_length=min(model.max_length, max(len(p) for p in prompts) + max_new),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,

@@ -95,6 +95,10 @@ class StreamingEngine:
         self._finalize_marks: list[int] = []
         self._close_requested = False
         self._pending: PendingDecode | None = None
+        self._quick_next = False  # the next request is an utterance's first look: a quick decode
+        # The interval between updates; the scheduler stretches it (never below config.update_s) when
+        # the worker serves more sessions (see LoadPolicy).
+        self.update_s = config.update_s
         self._events: list[Event] = []
         self.done = False  # the close flush has been emitted
         self._resume = rp
@@ -196,11 +200,12 @@ class StreamingEngine:
                 self._pause_fired = False
             elif cfg.pause_ms is not None and silence_ms >= cfg.pause_ms and not self._pause_fired:
                 self._pause_fired = True
-                self._next_update = self._pos + round(cfg.update_s * SAMPLE_RATE)
+                self._next_update = self._pos + round(self.update_s * SAMPLE_RATE)
                 return DecodeKind.PAUSE
         if self._pos >= self._next_update:
-            self._next_update = self._pos + round(cfg.update_s * SAMPLE_RATE)
+            self._next_update = self._pos + round(self.update_s * SAMPLE_RATE)
             if self._speech_since_decode:
+                self._quick_next = self._first_update_pending
                 self._first_update_pending = False
                 return DecodeKind.UPDATE
         if not in_speech and cfg.utterance_end_ms is not None and self._utterance_open:
@@ -229,7 +234,10 @@ class StreamingEngine:
             prompt_text=self._history[-self.config.prompt_chars :],
             beam_size=self.config.beam_size,
             language=self.config.language,
+            quick=self._quick_next and self.config.quick_first_update,
+            final=kind is not DecodeKind.UPDATE,
         )
+        self._quick_next = False
         self._pending = PendingDecode(kind, request, self._pos)
         self._speech_since_decode = False
         return request

@@ -38,8 +38,21 @@ class ModelConfig:
     name: str = "tiny.en"
     device: Device = Device.CPU
     compute_type: str = ""  # "" = int8 on CPU, float16 on CUDA
-    cpu_threads: int = 0  # 0 = all cores
+    cpu_threads: int = 0  # threads per model call; 0 = the cores divided among the parallel calls
+    parallel_calls: int = 0  # model calls in flight at once; 0 = one per core on CPU, one on a GPU
     cache_dir: Path = Path(".ayka/models")  # where a model assembled from parts is written
+
+    @property
+    def resolved_parallel_calls(self) -> int:
+        if self.parallel_calls > 0:
+            return self.parallel_calls
+        return 1 if self.resolved_device == "cuda" else _cores()
+
+    @property
+    def resolved_cpu_threads(self) -> int:
+        if self.cpu_threads > 0:
+            return self.cpu_threads
+        return max(1, _cores() // self.resolved_parallel_calls)
 
     @property
     def resolved_device(self) -> str:
@@ -52,6 +65,13 @@ class ModelConfig:
         if self.compute_type:
             return self.compute_type
         return "float16" if self.resolved_device == "cuda" else "int8"
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def cuda_available() -> bool:
@@ -162,9 +182,11 @@ class ModelRuntime:
             str(self.path),
             device=self.device,
             compute_type=self.compute_type,
-            cpu_threads=config.cpu_threads,
+            cpu_threads=config.resolved_cpu_threads,
+            num_workers=config.resolved_parallel_calls,
             local_files_only=True,
         )
+        self.parallel_calls = config.resolved_parallel_calls
 
     @property
     def multilingual(self) -> bool:

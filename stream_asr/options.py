@@ -21,6 +21,7 @@ def model_config(settings: Settings) -> ModelConfig:
         device=Device(settings.asr_device),
         compute_type=settings.asr_compute_type,
         cpu_threads=settings.asr_cpu_threads,
+        parallel_calls=settings.asr_parallel_calls,
         cache_dir=Path(settings.data_dir) / "models",
     )
 

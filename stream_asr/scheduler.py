@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "CapacityExceeded",
     "DecodeFailed",
     "EngineConfig",
+    "LoadPolicy",
     "ResumePoint",
     "Scheduler",
     "SchedulerStats",
@@ -78,7 +80,39 @@ class SchedulerStats:
         return self.decode_seconds_total / self.audio_seconds_total if self.audio_seconds_total else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class LoadPolicy:
+    """How a worker spends its compute as it fills up; decided by the number of open sessions, so that a
+    session's results depend on the audio and the load, never on timing.
+
+    With at most ``fast_sessions`` sessions each engine updates at its own ``update_s`` (the short
+    interval: lowest latency); with more, every live session updates every ``loaded_update_s``; with
+    more than ``quick_sessions``, every update (not the flushes that make everything final: pauses,
+    endpoints, Finalize, close) also encodes the shortest window that holds its buffer
+    (``Decoder.quick_buckets_s``: a third to a sixth of the encoder's cost, at a small cost in accuracy).
+    """
+
+    fast_sessions: int = 1
+    loaded_update_s: float = 1.0
+    quick_sessions: int = 2
+
+    def update_s(self, sessions: int, own_update_s: float) -> float:
+        return own_update_s if sessions <= self.fast_sessions else max(own_update_s, self.loaded_update_s)
+
+    def all_quick(self, sessions: int) -> bool:
+        return sessions > self.quick_sessions
+
+
 _END = object()
+
+
+@dataclass(slots=True)
+class _Call:
+    """One model call in flight."""
+
+    started: float
+    handles: list[SessionHandle]
+    requests: list[DecodeRequest]
 
 
 class SessionHandle:
@@ -172,12 +206,15 @@ class Scheduler:
         max_batch: int = 8,
         on_update: Callable[[UpdateRecord], None] | None = None,
         window_buckets_s: tuple[float, ...] = (30.0,),
+        load_policy: LoadPolicy | None = None,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be >= 1")
         self.runtime = runtime
         self.capacity = capacity
         self.max_batch = max_batch
+        self.load_policy = load_policy
+        self._all_quick = False
         self.on_update = on_update
         self.vad_model = vad_model or SileroModel()
         self.decoder = Decoder(runtime, window_buckets_s=window_buckets_s)
@@ -188,7 +225,12 @@ class Scheduler:
         self.decode_seconds_total = 0.0
         self.update_durations_s: collections.deque[float] = collections.deque(maxlen=1000)
         self._audio_samples_done = 0
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-model")
+        # Model calls in flight at once (CTranslate2 runs them in parallel, each on its own threads): on a
+        # CPU, one call per core measured twice the throughput of one call using every core.
+        self.parallel = max(1, runtime.parallel_calls)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.parallel, thread_name_prefix="asr-model"
+        )
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -228,7 +270,17 @@ class Scheduler:
         self.start()
         handle = SessionHandle(self, session_id, StreamingEngine(config, self.vad_model, resume))
         self.sessions[session_id] = handle
+        self._apply_load_policy()
         return handle
+
+    def _apply_load_policy(self) -> None:
+        policy = self.load_policy
+        if policy is None:
+            return
+        count = len(self.sessions)
+        for handle in self.sessions.values():
+            handle.engine.update_s = policy.update_s(count, handle.engine.config.update_s)
+        self._all_quick = policy.all_quick(count)
 
     def discard(self, session_id: str) -> None:
         """Forget a session without flushing it (no-op when it is not open)."""
@@ -255,6 +307,7 @@ class Scheduler:
     def _drop(self, handle: SessionHandle, error: BaseException | None) -> None:
         if self.sessions.get(handle.session_id) is handle:
             del self.sessions[handle.session_id]
+            self._apply_load_policy()
         if not handle.finished:
             handle.finished = True
             handle._queue.put_nowait(error if error is not None else _END)
@@ -276,52 +329,59 @@ class Scheduler:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        inflight: dict[asyncio.Future[list[Hypothesis]], _Call] = {}
         while True:
             ready: list[tuple[float, SessionHandle, DecodeRequest]] = []
             for handle in list(self.sessions.values()):
+                if handle.in_flight:
+                    continue
                 request = self._advance(handle)
                 if request is not None and handle.ready_since is not None:
                     ready.append((handle.ready_since, handle, request))
-            if not ready:
-                self._event.clear()
-                await self._event.wait()
-                continue
             ready.sort(key=lambda item: item[0])  # earliest deadline first
-            batch = ready[: self.max_batch]
-            requests = [request for _, _, request in batch]
-            started = time.perf_counter()
-            future = loop.run_in_executor(self._executor, self._decode, requests)
-            in_batch = {handle.session_id for _, handle, _ in batch}
-            await self._advance_others_until(future, in_batch)
-            try:
-                hypotheses = future.result()
-            except Exception as exc:  # the model failed: end these sessions, keep serving the others
-                for _, handle, _ in batch:
-                    self._drop(handle, DecodeFailed(f"decode failed: {exc!r}"))
-                continue
-            duration = time.perf_counter() - started
-            self._record(duration, requests)
-            for (_, handle, _), hypothesis in zip(batch, hypotheses, strict=True):
-                if handle.finished:
-                    continue
-                handle.engine.apply(hypothesis)
-                handle._processed = handle.engine.processed_samples
-                handle.ready_since = None
-                handle._deliver()
-                if handle.engine.done:
-                    self._drop(handle, None)
-
-    async def _advance_others_until(self, future: asyncio.Future[list[Hypothesis]], busy: set[str]) -> None:
-        """While the model runs, keep walking the other sessions' audio (VAD events go out on time)."""
-        while not future.done():
+            while ready and len(inflight) < self.parallel:
+                batch, ready = ready[: self.max_batch], ready[self.max_batch :]
+                requests = [self._quicken(r) for _, _, r in batch]
+                handles = [handle for _, handle, _ in batch]
+                for handle in handles:
+                    handle.in_flight = True
+                future = loop.run_in_executor(self._executor, self._decode, requests)
+                inflight[future] = _Call(time.perf_counter(), handles, requests)
+            # Wait for a model call to finish or for new audio (VAD events go out on time meanwhile).
             self._event.clear()
             waiter = asyncio.ensure_future(self._event.wait())
-            either: list[asyncio.Future[Any]] = [future, waiter]
-            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            for handle in list(self.sessions.values()):
-                if handle.session_id not in busy:
-                    self._advance(handle)
+            try:
+                either: list[asyncio.Future[Any]] = [*inflight, waiter]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            for future in [f for f in inflight if f.done()]:
+                self._finish(inflight.pop(future), future)
+
+    def _quicken(self, request: DecodeRequest) -> DecodeRequest:
+        if self._all_quick and not request.final and not request.quick:
+            return dataclasses.replace(request, quick=True)
+        return request
+
+    def _finish(self, call: _Call, future: asyncio.Future[list[Hypothesis]]) -> None:
+        for handle in call.handles:
+            handle.in_flight = False
+        try:
+            hypotheses = future.result()
+        except Exception as exc:  # the model failed: end these sessions, keep serving the others
+            for handle in call.handles:
+                self._drop(handle, DecodeFailed(f"decode failed: {exc!r}"))
+            return
+        self._record(time.perf_counter() - call.started, call.requests)
+        for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
+            if handle.finished:
+                continue
+            handle.engine.apply(hypothesis)
+            handle._processed = handle.engine.processed_samples
+            handle.ready_since = None
+            handle._deliver()
+            if handle.engine.done:
+                self._drop(handle, None)
 
     def _decode(self, requests: list[DecodeRequest]) -> list[Hypothesis]:
         return self.decoder.decode(requests)
@@ -342,4 +402,9 @@ def build_scheduler(settings: Settings) -> Scheduler:
         ModelRuntime(model_config(settings)),
         capacity=settings.asr_capacity,
         window_buckets_s=tuple(sorted(settings.asr_window_buckets_s)),
+        load_policy=LoadPolicy(
+            fast_sessions=settings.asr_fast_sessions,
+            loaded_update_s=settings.asr_loaded_update_s,
+            quick_sessions=settings.asr_quick_sessions,
+        ),
     )

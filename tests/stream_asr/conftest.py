@@ -19,7 +19,7 @@ CLIP_CONFIG = EngineConfig(utterance_end_ms=1000, final_policy=FinalPolicy.COMMI
 
 @pytest.fixture(scope="session")
 def runtime() -> ModelRuntime:
-    return ModelRuntime(ModelConfig(name="tiny.en", cpu_threads=2))
+    return ModelRuntime(ModelConfig(name="tiny.en"))
 
 
 @pytest.fixture(scope="session")

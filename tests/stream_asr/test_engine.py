@@ -115,3 +115,17 @@ def test_resume_point_reproduces_the_uninterrupted_run(
     # Everything before the resume point was already final.
     before = [f for f in finals(clip_run.emitted) if f.index < point.finals_emitted]
     assert all(w.start_s < point.resume_sample / SAMPLE_RATE for f in before for w in f.words)
+
+
+def test_the_first_look_at_an_utterance_is_a_quick_decode(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    engine = StreamingEngine(EngineConfig(), vad_model)
+    quick: list[bool] = []
+    for begin in range(0, round(14.0 * 16000), 1600):
+        engine.push_samples(clip.audio[begin : begin + 1600])
+        while (request := engine.prepare()) is not None:
+            quick.append(request.quick)
+            engine.apply(decoder.decode([request])[0])
+    assert quick[0] and not all(quick)  # the first look is quick, later updates use the full window
+    assert quick.count(True) <= quick.count(False)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 
 import numpy as np
 import pytest
 
 from stream_asr.audio import float_to_pcm16
 from stream_asr.config import EngineConfig
+from stream_asr.decode import DecodeRequest, Hypothesis
 from stream_asr.events import Event, SegmentFinal
-from stream_asr.model import ModelRuntime
-from stream_asr.scheduler import CapacityExceeded, Scheduler, SessionHandle, UpdateRecord
+from stream_asr.model import ModelConfig, ModelRuntime
+from stream_asr.scheduler import (
+    CapacityExceeded,
+    LoadPolicy,
+    Scheduler,
+    SessionHandle,
+    UpdateRecord,
+)
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, wer
 
@@ -64,3 +73,68 @@ async def test_concurrent_sessions_share_one_model(
         for handle in handles:
             assert handle.processed_s == pytest.approx(handle.received_s)
             assert handle.resume_point().finals_emitted >= 1
+
+
+async def test_the_load_policy_stretches_updates_and_shortens_windows_as_sessions_join(
+    runtime: ModelRuntime, vad_model: SileroModel, clip: Clip
+) -> None:
+    policy = LoadPolicy(fast_sessions=1, loaded_update_s=1.0, quick_sessions=2)
+    seen: list[DecodeRequest] = []
+    async with Scheduler(runtime, capacity=4, vad_model=vad_model, load_policy=policy) as scheduler:
+        real_decode = scheduler._decode
+
+        def recording(requests: list[DecodeRequest]) -> list[Hypothesis]:
+            seen.extend(requests)
+            return real_decode(requests)
+
+        scheduler._decode = recording  # type: ignore[method-assign]
+        first = scheduler.open("a", EngineConfig(update_s=0.6))
+        assert first.engine.update_s == 0.6  # alone: the short interval
+        upload = scheduler.open("b", EngineConfig(update_s=6.0))
+        assert first.engine.update_s == 1.0 and upload.engine.update_s == 6.0  # never shorter than asked
+        assert not scheduler._all_quick
+        third = scheduler.open("c", EngineConfig(update_s=0.6))
+        assert scheduler._all_quick and third.engine.update_s == 1.0
+        speech = clip.audio[round(14.4 * SAMPLE_RATE) : round(18.4 * SAMPLE_RATE)]
+        collectors = [asyncio.create_task(_collect(h)) for h in (first, upload, third)]
+        for handle in (first, upload, third):
+            _push_all(handle, speech)
+            handle.close()
+        await asyncio.wait_for(asyncio.gather(*collectors), 120)
+        # While all three are open every update is on a short window; flushes (finals) never are.
+        assert len(seen) >= 3 and all(r.quick for r in seen[:3] if not r.final)
+        assert any(r.quick for r in seen) and not any(r.quick for r in seen if r.final)
+        assert not scheduler._all_quick and scheduler.stats().active_sessions == 0
+        again = scheduler.open("d", EngineConfig(update_s=0.6))
+        assert again.engine.update_s == 0.6
+        again.discard()
+
+
+async def test_model_calls_run_in_parallel(vad_model: SileroModel, clip: Clip) -> None:
+    """Two single-threaded calls at once (CTranslate2 workers): twice the throughput of one on a CPU."""
+    runtime = ModelRuntime(ModelConfig(name="tiny.en", cpu_threads=1, parallel_calls=2))
+    spans: list[tuple[float, float]] = []
+    async with Scheduler(runtime, capacity=2, vad_model=vad_model, max_batch=1) as scheduler:
+        assert scheduler.parallel == 2
+        real_decode = scheduler._decode
+
+        def timed(requests: list[DecodeRequest]) -> list[Hypothesis]:
+            started = time.monotonic()
+            try:
+                return real_decode(requests)
+            finally:
+                spans.append((started, time.monotonic()))
+
+        scheduler._decode = timed  # type: ignore[method-assign]
+        audio = clip.audio[round(14.4 * SAMPLE_RATE) : round(21.9 * SAMPLE_RATE)]
+        handles = [scheduler.open(name, EngineConfig()) for name in ("p1", "p2")]
+        collectors = [asyncio.create_task(_collect(h)) for h in handles]
+        for handle in handles:
+            _push_all(handle, audio)
+            handle.close()
+        results = await asyncio.wait_for(asyncio.gather(*collectors), 120)
+    texts = [" ".join(e.transcript for e in events if isinstance(e, SegmentFinal)) for events in results]
+    assert texts[0] == texts[1] and texts[0]
+    spans.sort()
+    overlapping = sum(1 for a, b in itertools.pairwise(spans) if b[0] < a[1])
+    assert overlapping >= 2, spans  # calls of the two sessions were in flight at the same time
