@@ -4,7 +4,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
+from diarize import online
+from diarize.clustering import ClusteringConfig
 from diarize.embedding import ResemblyzerEmbedder
 from diarize.evaluation import Clip, der
 from diarize.online import CentroidTracker, OnlineConfig
@@ -30,8 +33,13 @@ def _voice(code: int, seconds: float) -> Waveform:
     return np.full(int(seconds * 16000), code / 10, dtype=np.float32)
 
 
+# the bookkeeping tests run with both counts; these voices are noiseless, so a speaker may hold as few
+# as two windows (the eigengap default asks for 5)
+FEW_WINDOWS = ClusteringConfig(distance_threshold=None, windows_per_speaker=1)
+
+
 def test_a_new_voice_waits_for_confirmation_then_relabels_its_segments() -> None:
-    tracker = CentroidTracker(VoiceCodeEmbedder(), OnlineConfig(confirm_s=3.0))
+    tracker = CentroidTracker(VoiceCodeEmbedder(), OnlineConfig(confirm_s=3.0, clustering=FEW_WINDOWS))
     assert tracker.assign(_voice(1, 2.0), 0.0, 2.0, key=0) == 0
     # voice 2 once: provisional, labelled with the nearest known speaker
     assert tracker.assign(_voice(2, 2.0), 2.0, 4.0, key=1) == 0
@@ -46,7 +54,7 @@ def test_a_new_voice_waits_for_confirmation_then_relabels_its_segments() -> None
 
 
 def test_short_segments_never_found_a_speaker() -> None:
-    tracker = CentroidTracker(VoiceCodeEmbedder())
+    tracker = CentroidTracker(VoiceCodeEmbedder(), OnlineConfig(clustering=FEW_WINDOWS))
     tracker.assign(_voice(1, 2.0), 0.0, 2.0, key=0)
     for key in range(1, 6):
         assert tracker.assign(_voice(3, 0.4), key, key + 0.4, key=key) == 0
@@ -54,7 +62,7 @@ def test_short_segments_never_found_a_speaker() -> None:
 
 
 def test_one_long_new_voice_is_confirmed_at_once() -> None:
-    tracker = CentroidTracker(VoiceCodeEmbedder(), OnlineConfig(confirm_s=4.0))
+    tracker = CentroidTracker(VoiceCodeEmbedder(), OnlineConfig(confirm_s=4.0, clustering=FEW_WINDOWS))
     tracker.assign(_voice(1, 2.0), 0.0, 2.0, key=0)
     assert tracker.assign(_voice(4, 5.0), 2.0, 7.0, key=1) == 1
 
@@ -78,3 +86,26 @@ def test_live_der_on_the_sample_clip(sample: Clip, embedder: ResemblyzerEmbedder
     assert der(sample.reference, final, collar_s=0.25) <= 0.25  # after relabels
     # both voices found; live may keep a third, short-lived label (post-call finds exactly 2)
     assert 2 <= len({t.speaker for t in final}) <= 3
+
+
+def test_a_merge_then_split_reuses_the_known_speaker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clustering may merge two voices for a while (few windows, a noisy stretch); when it splits
+    them again the second cluster takes the idle known speaker, not a new label."""
+    merged = False
+
+    def scripted(embeddings: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+        by_voice = np.argmax(embeddings, axis=1)
+        labels = np.zeros(len(embeddings), dtype=np.int64) if merged else by_voice
+        return np.unique(labels, return_inverse=True)[1].astype(np.int64)
+
+    monkeypatch.setattr(online, "cluster_embeddings", scripted)
+    tracker = CentroidTracker(VoiceCodeEmbedder(), OnlineConfig(confirm_s=3.0))
+    assert tracker.assign(_voice(1, 4.0), 0.0, 4.0, key=0) == 0
+    assert tracker.assign(_voice(2, 4.0), 4.0, 8.0, key=1) == 1
+    merged = True
+    assert tracker.assign(_voice(2, 4.0), 8.0, 12.0, key=2) in {0, 1}
+    merged = False
+    tracker.assign(_voice(2, 4.0), 12.0, 16.0, key=3)
+    assert {tracker.label_of(k) for k in range(4)} == {0, 1}
+    assert tracker.label_of(1) == tracker.label_of(2) == tracker.label_of(3) != tracker.label_of(0)
+    assert tracker.speaker_count == 2
