@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 from ayka.bus import SpeakerUpdate, TranscriptResult
@@ -57,6 +59,7 @@ class LiveSession:
         self.audio = AudioBuffer(keep_s)
         self._word_counts: dict[int, int] = {}
         self.labels: dict[int, int] = {}  # final index -> speaker, as last published
+        self.store_lock = asyncio.Lock()  # the worker stores labels one at a time (newest wins)
 
     def label_final(self, result: TranscriptResult) -> list[SpeakerUpdate]:
         """Blocking (runs the embedder): call it from a worker thread."""

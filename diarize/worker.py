@@ -236,17 +236,21 @@ class DiarizeWorker:
         for update in updates:
             await self.nc.publish(subject, update.model_dump_json().encode())
         for update in updates:
-            speaker = update.speakers[0] if update.speakers else session.labels.get(update.final_index)
-            task = asyncio.create_task(self._store_speaker(session.session_id, update.final_index, speaker))
+            task = asyncio.create_task(self._store_speaker(session, update.final_index))
             self._stores.add(task)
             task.add_done_callback(self._stores.discard)
 
-    async def _store_speaker(self, session_id: str, index: int, speaker: int | None) -> None:
+    async def _store_speaker(self, session: LiveSession, index: int) -> None:
+        """Store a final's label. Stores of one final may overlap (its first label, then a relabel):
+        each writes the label published last, read at write time, so the newest always wins."""
+        session_id = session.session_id
         deadline = time.monotonic() + SEGMENT_RETRY_S
         while True:
             try:
-                if await segments_repo.set_speaker(self.pool, session_id, index, speaker):
-                    return
+                async with session.store_lock:  # one write at a time: the last reads the newest label
+                    speaker = session.labels.get(index)
+                    if await segments_repo.set_speaker(self.pool, session_id, index, speaker):
+                        return
             except Exception as exc:
                 log.warning("storing live speaker of %s/%d failed: %s", session_id, index, exc)
             if time.monotonic() > deadline:
