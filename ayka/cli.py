@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -82,7 +81,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
 
 async def _run_worker(kind: str, settings: Settings) -> None:
     from ayka import bus
-    from ayka.connect import Heartbeat, connect_nats
+    from ayka.connect import Heartbeat, close_nats, connect_nats
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -134,8 +133,7 @@ async def _run_worker(kind: str, settings: Settings) -> None:
             await heartbeat.stop()
             await pool.close()
     finally:
-        with contextlib.suppress(Exception):
-            await nc.drain()
+        await close_nats(nc)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

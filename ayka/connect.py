@@ -82,6 +82,19 @@ async def connect_nats(url: str, name: str, *, timeout_s: float = 10.0, lease_tt
     return nc
 
 
+async def close_nats(nc: NATS, timeout_s: int = 5) -> None:
+    """Flush what this process published or acknowledged, then close. Not ``drain()``: nats-py's JetStream
+    fetch takes messages off a subscription's queue without ``task_done()``, so draining a connection
+    that has pull consumers waits out its whole ``drain_timeout`` (30 s, a pod's whole grace period).
+    Messages fetched but not acknowledged are redelivered to the next worker, as after a crash."""
+    if nc.is_closed:
+        return
+    with contextlib.suppress(Exception):
+        await nc.flush(timeout=timeout_s)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(nc.close(), timeout_s)
+
+
 class Heartbeat:
     """Puts this worker's ``WorkerInfo`` into the ``workers`` KV bucket every ``interval_s``; the bucket's
     TTL removes it when the process dies."""

@@ -11,7 +11,7 @@ import asyncpg
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from ayka.connect import connect_nats
+from ayka.connect import close_nats, connect_nats
 from ayka.settings import Settings
 from persistence.archive import Archive, open_archive
 from persistence.db import create_pool
@@ -48,5 +48,4 @@ class GatewayState:
                 await stream.abort("server shutting down")
         with contextlib.suppress(Exception):
             await self.pool.close()
-        with contextlib.suppress(Exception):
-            await self.nc.drain()
+        await close_nats(self.nc)
