@@ -37,11 +37,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[diarize,agents,test]'
 	touch $@
 
-# Debian packages: Chromium for the browser end-to-end test, FFmpeg libraries for torchcodec.
+# Debian packages: Chromium for the browser end-to-end test. The stamp is written only once it is there.
 $(APT_STAMP):
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium present"; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "chromium missing: run 'sudo apt-get install chromium' (needed for the browser test)"; fi
+	else echo "chromium missing: run 'sudo apt-get install chromium' (needed for the browser test), then make again"; exit 1; fi
 	@mkdir -p $(VENV) && touch $@
 
 install-web: $(WEB_STAMP)
@@ -58,7 +58,7 @@ $(MOBILE_STAMP): mobile/package.json
 
 # The web UI is a static export served by the gateway; rebuild only when a source is newer than it.
 web: install-web
-	@if [ ! -f web/out/index.html ] || [ -n "$$(find web/src web/public web/package.json web/next.config.* -newer web/out/index.html 2>/dev/null | head -1)" ]; then \
+	@if [ ! -f web/out/index.html ] || [ -n "$$(find web/src web/public web/scripts web/package.json web/package-lock.json web/tsconfig.json web/postcss.config.* web/next.config.* -newer web/out/index.html 2>/dev/null | head -1)" ]; then \
 		npm --prefix web run build; else echo "web UI up to date"; fi
 
 lint: install
