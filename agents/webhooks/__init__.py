@@ -6,10 +6,10 @@ from datetime import datetime
 
 from agents.webhooks.clock import Clock, SystemClock
 from agents.webhooks.delivery import DeliveryWorker, run_webhook_worker
-from agents.webhooks.guard import UnsafeTarget, check_target
 from agents.webhooks.outbox import MAX_BODY_BYTES, EventType, announce, render_body
 from agents.webhooks.schedule import MAX_ATTEMPTS, RETRY_DELAYS_S
 from agents.webhooks.signing import new_secret, signature_headers
+from ayka.netguard import UnsafeTarget, check_target
 from persistence.db import Db
 from persistence.repositories import deliveries
 

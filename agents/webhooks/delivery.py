@@ -20,10 +20,10 @@ import asyncpg
 import httpx
 
 from agents.webhooks.clock import Clock, SystemClock
-from agents.webhooks.guard import Resolver, UnsafeTarget, check_target
 from agents.webhooks.outbox import render_body
 from agents.webhooks.schedule import DISABLE_AFTER, Outcome, classify, retry_after_s, retry_delay_s
 from agents.webhooks.signing import signature_headers
+from ayka.netguard import Resolver, UnsafeTarget, check_target
 from ayka.settings import Settings
 from persistence.db import Db, Pool
 from persistence.repositories import deliveries, notifications, webhooks

@@ -3,12 +3,12 @@ deliveries and replays. Sending is the delivery worker's job (agents/)."""
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from ayka.netguard import UnsafeTarget, check_saved_url
 from ayka.settings import Settings
 from gateway.api.audit import write_audit
 from gateway.api.deps import Admin, Db, Reader, State, Writer
@@ -36,24 +36,16 @@ SECRET_OVERLAP = timedelta(hours=24)
 WebhookId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def check_url(settings: Settings, url: str) -> str:
-    """Refuse loopback, private and link-local targets unless ``webhook_allow_private`` (the delivery
-    worker checks the resolved address again at send time)."""
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").lower()
-    if settings.webhook_allow_private:
-        return url
-    private = host in {"localhost", ""} or host.endswith((".localhost", ".local", ".internal"))
+async def check_url(settings: Settings, url: str) -> str:
+    """Refuse non-http(s) URLs and hosts that are, or resolve to, loopback, private or link-local
+    addresses unless ``webhook_allow_private`` (the kernel's SSRF guard; the delivery worker checks the
+    resolved address again before every attempt)."""
     try:
-        address = ipaddress.ip_address(host)
-        private = private or not address.is_global
-    except ValueError:
-        pass
-    if private:
+        await check_saved_url(url, allow_private=settings.webhook_allow_private)
+    except UnsafeTarget as exc:
         raise ApiError(
-            "Webhook URLs must point at a public host.", code="webhook_url_not_allowed", status=422
-        )
+            f"Webhook URLs must point at a public host: {exc}.", code="webhook_url_not_allowed", status=422
+        ) from None
     return url
 
 
@@ -81,7 +73,7 @@ async def owned_endpoint(db: Db, owner_id: str, webhook_id: str) -> webhooks.Web
 @router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 413, 422, 429))
 async def create_webhook(body: WebhookCreate, who: Admin, state: State) -> WebhookCreated:
     """The answer carries the signing secret (``whsec_…``, Standard Webhooks)."""
-    url = check_url(state.settings, str(body.url))
+    url = await check_url(state.settings, str(body.url))
     secret = new_webhook_secret()
     created = await webhooks.create(
         state.pool, who.owner_id, url, sorted({str(t) for t in body.event_types}), secret, body.description
@@ -114,7 +106,7 @@ async def update_webhook(
         state.pool,
         who.owner_id,
         webhook_id,
-        url=check_url(state.settings, str(body.url)) if body.url is not None else None,
+        url=await check_url(state.settings, str(body.url)) if body.url is not None else None,
         description=body.description,
         event_types=sorted({str(t) for t in body.event_types}) if body.event_types is not None else None,
         enabled=body.enabled,
