@@ -181,15 +181,16 @@ async def rotate_refresh_token(
     if found is None:
         raise AuthError("invalid_refresh_token", "The refresh token is unknown.")
     if found.used_at is not None or found.revoked_at is not None:
-        await refresh_tokens.revoke_family(pool, found.family_id)
+        await refresh_tokens.revoke_family(pool, found.user_id, found.family_id)
         raise AuthError(
             "refresh_token_reused",
             "This refresh token was already used; every session of it is now logged out.",
         )
     if found.expires_at <= datetime.now(UTC):
         raise AuthError("refresh_token_expired", "The refresh token has expired; log in again.")
-    if not await refresh_tokens.mark_used(pool, found.id):  # lost a race with another use of the same token
-        await refresh_tokens.revoke_family(pool, found.family_id)
+    # False: lost a race with another use of the same token.
+    if not await refresh_tokens.mark_used(pool, found.user_id, found.id):
+        await refresh_tokens.revoke_family(pool, found.user_id, found.family_id)
         raise AuthError("refresh_token_reused", "This refresh token was already used; log in again.")
     return await issue_token_pair(pool, jwt_secret, found.user_id, family_id=found.family_id, now_s=now_s)
 
@@ -198,7 +199,7 @@ async def logout(pool: Pool, token: str) -> None:
     found = await refresh_tokens.find_by_hash(pool, secret_hash(token))
     if found is None:
         raise AuthError("invalid_refresh_token", "The refresh token is unknown.")
-    await refresh_tokens.revoke_family(pool, found.family_id)
+    await refresh_tokens.revoke_family(pool, found.user_id, found.family_id)
 
 
 async def change_password(pool: Pool, user_id: str, current: str, new: str) -> None:

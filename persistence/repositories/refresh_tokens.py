@@ -45,23 +45,26 @@ async def find_by_hash(db: Db, token_hash: str) -> RefreshToken | None:
     return to_row(RefreshToken, row)
 
 
-async def mark_used(db: Db, token_id: str) -> bool:
-    """Atomically consume a token: True for exactly one caller; False when it was used or revoked already
-    (the caller then treats it as reuse and revokes the family)."""
+async def mark_used(db: Db, user_id: str, token_id: str) -> bool:
+    """Atomically consume a token of ``user_id``: True for exactly one caller; False when it was used or
+    revoked already, or is not this user's (the caller then treats it as reuse and revokes the family)."""
     done = await db.fetchval(
         """UPDATE refresh_tokens SET used_at = now()
-           WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+           WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
            RETURNING true""",
         token_id,
+        user_id,
     )
     return bool(done)
 
 
-async def revoke_family(db: Db, family_id: str) -> int:
+async def revoke_family(db: Db, user_id: str, family_id: str) -> int:
+    """Revoke every live token of one of ``user_id``'s families; another user's family is untouched."""
     rows = await db.fetch(
         """UPDATE refresh_tokens SET revoked_at = now()
-           WHERE family_id = $1 AND revoked_at IS NULL RETURNING id""",
+           WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id""",
         family_id,
+        user_id,
     )
     return len(rows)
 
