@@ -33,6 +33,11 @@ class BadRecipient(EmailError):
     """The address to send to is not a valid email address."""
 
 
+class SmtpNotSecure(EmailError, smtplib.SMTPException):
+    """The server offers no TLS (neither SMTPS on 465 nor STARTTLS), and logging in would send the
+    password in cleartext. An ``SMTPException`` too: callers that map server failures see it there."""
+
+
 def compose(settings: Settings, lead: Lead, to: str) -> EmailMessage:
     if not settings.smtp_host or not settings.smtp_from:
         raise SmtpNotConfigured("SMTP is not configured (AYKA_SMTP_HOST, AYKA_SMTP_FROM)")
@@ -51,7 +56,7 @@ def compose(settings: Settings, lead: Lead, to: str) -> EmailMessage:
     return message
 
 
-def _send(settings: Settings, message: EmailMessage) -> None:
+def _send(settings: Settings, message: EmailMessage, allow_plaintext_login: bool) -> None:
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if settings.smtp_port == SMTPS_PORT:
@@ -60,17 +65,28 @@ def _send(settings: Settings, message: EmailMessage) -> None:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S)
     with smtp:
         smtp.ehlo()
-        if not isinstance(smtp, smtplib.SMTP_SSL) and smtp.has_extn("starttls"):
+        secure = isinstance(smtp, smtplib.SMTP_SSL)
+        if not secure and smtp.has_extn("starttls"):
             smtp.starttls(context=context)
             smtp.ehlo()
+            secure = True
         if settings.smtp_user:
+            if not secure and not allow_plaintext_login:
+                raise SmtpNotSecure(
+                    f"the SMTP server {settings.smtp_host}:{settings.smtp_port} offers no TLS (no STARTTLS, "
+                    f"not port {SMTPS_PORT}); refusing to send the password in cleartext"
+                )
             smtp.login(settings.smtp_user, settings.smtp_password)
         smtp.send_message(message)
 
 
-async def send_email_draft(settings: Settings, lead: Lead, to: str) -> str:
+async def send_email_draft(
+    settings: Settings, lead: Lead, to: str, *, allow_plaintext_login: bool = False
+) -> str:
     """Send the lead's draft to ``to``; returns the Message-ID. ``EmailError`` subclasses for bad input;
-    ``smtplib.SMTPException`` / ``OSError`` when the server refuses or cannot be reached."""
+    ``smtplib.SMTPException`` / ``OSError`` when the server refuses or cannot be reached, including
+    ``SmtpNotSecure`` when a login would cross the network unencrypted (``allow_plaintext_login``
+    permits it, for a relay on a trusted network)."""
     message = compose(settings, lead, to)
-    await asyncio.to_thread(_send, settings, message)
+    await asyncio.to_thread(_send, settings, message, allow_plaintext_login)
     return str(message["Message-ID"])

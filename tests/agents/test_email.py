@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import smtplib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
-from agents.email import BadRecipient, NoDraft, SmtpNotConfigured, send_email_draft
+from agents.email import BadRecipient, NoDraft, SmtpNotConfigured, SmtpNotSecure, send_email_draft
 from ayka.settings import Settings
 from persistence.repositories.leads import Lead
 
@@ -20,17 +21,21 @@ from persistence.repositories.leads import Lead
 class SmtpServer:
     port: int = 0
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)  # every verb received, in order
 
 
 async def _session(server: SmtpServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Just enough RFC 5321 for smtplib: EHLO, MAIL, RCPT, DATA, QUIT (no STARTTLS offered)."""
+    """Just enough RFC 5321 for smtplib: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT (no STARTTLS offered)."""
     sender, recipients = "", []
     writer.write(b"220 test ESMTP\r\n")
     while line := await reader.readline():
         command = line.decode().strip()
         verb = command.split(" ", 1)[0].upper()
+        server.commands.append(verb)
         if verb in {"EHLO", "HELO"}:
-            writer.write(b"250-test\r\n250 8BITMIME\r\n")
+            writer.write(b"250-test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n")
+        elif verb == "AUTH":
+            writer.write(b"235 2.7.0 Authentication successful\r\n")
         elif verb == "MAIL":
             sender = command.split(":", 1)[1].strip().strip("<>").split(">")[0]
             writer.write(b"250 OK\r\n")
@@ -98,3 +103,21 @@ async def test_nothing_is_sent_without_smtp_settings_a_draft_or_a_valid_address(
     with pytest.raises(BadRecipient):
         await send_email_draft(configured, lead(DRAFT), "not an address")
     assert smtp.messages == []
+
+
+async def test_no_login_over_a_connection_without_tls(smtp: SmtpServer) -> None:
+    settings = Settings(
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_from="maya@brightwave.example",
+        smtp_user="maya",
+        smtp_password="s3cret",
+    )
+    with pytest.raises(SmtpNotSecure, match="offers no TLS") as refused:
+        await send_email_draft(settings, lead(DRAFT), "dana@acme.example")
+    assert isinstance(refused.value, smtplib.SMTPException)  # the API maps it as a mail server failure
+    assert "AUTH" not in smtp.commands and "MAIL" not in smtp.commands and smtp.messages == []
+
+    # Allowed explicitly (a relay on a trusted network): it logs in and sends.
+    await send_email_draft(settings, lead(DRAFT), "dana@acme.example", allow_plaintext_login=True)
+    assert smtp.commands.count("AUTH") == 1 and len(smtp.messages) == 1
