@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ayka.bus import WorkerKind
+
 
 class DiarizeBackend(enum.StrEnum):
     OFF = "off"
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
     public_url: str = ""  # how clients reach the gateway (signed download links); default http://host:port
     web_dir: Path | None = None  # the built web UI (Next.js export); default <repo>/web/out
     metrics_port: int = Field(0, ge=0, le=65535)  # workers: serve Prometheus /metrics here (0 = off)
+    # Worker kinds the gateway's /readyz waits for (at least one live worker of each); `ayka up` sets it
+    # to every kind it starts.
+    required_workers: Annotated[list[WorkerKind], NoDecode] = Field(
+        default_factory=lambda: [WorkerKind.ASR, WorkerKind.RECORDER]
+    )
 
     # --- outside services; empty means "start an embedded one under data_dir"
     nats_url: str = ""
@@ -115,7 +122,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @field_validator(
-        "cors_origins", "ws_allowed_origins", "webrtc_host_addresses", "webrtc_ice_servers", mode="before"
+        "cors_origins",
+        "ws_allowed_origins",
+        "webrtc_host_addresses",
+        "webrtc_ice_servers",
+        "required_workers",
+        mode="before",
     )
     @classmethod
     def _csv(cls, value: object) -> object:

@@ -9,14 +9,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ayka import bus
 from ayka.connect import list_workers
 from gateway.state import GatewayState
 
 router = APIRouter(tags=["health"])
-
-# Worker kinds `ayka up` runs; /readyz waits for at least one of each.
-REQUIRED_WORKERS = (bus.WorkerKind.ASR, bus.WorkerKind.RECORDER)
 
 
 @router.get("/healthz")
@@ -58,7 +54,8 @@ async def _archive(state: GatewayState) -> dict[str, Any]:
     },
 )
 async def readyz(request: Request, scope: Literal["platform", "self"] = "platform") -> JSONResponse:
-    """``scope=platform`` (default): every component and at least one worker of each required kind.
+    """``scope=platform`` (default): every component and at least one live worker of each kind in
+    ``AYKA_REQUIRED_WORKERS`` (``ayka up``: every kind it starts).
     ``scope=self``: only this gateway's own dependencies (for a load balancer's probe, so that gateways
     keep serving the API while the ASR pool scales from zero)."""
     state: GatewayState | None = getattr(request.app.state, "gateway", None)
@@ -89,8 +86,18 @@ async def readyz(request: Request, scope: Literal["platform", "self"] = "platfor
                 }
             )
     components["workers"] = workers
-    kinds = {w["kind"] for w in workers}
-    missing = [k.value for k in REQUIRED_WORKERS if k.value not in kinds] if scope == "platform" else []
+    missing: list[str] = []
+    if scope == "platform":
+        # One entry per required kind (AYKA_REQUIRED_WORKERS), so a kind with no live worker is named.
+        kinds: dict[str, Any] = {}
+        for kind in state.settings.required_workers:
+            count = sum(1 for w in workers if w["kind"] == kind.value)
+            if count:
+                kinds[kind.value] = {"state": "ready", "workers": count}
+            else:
+                kinds[kind.value] = {"state": "down", "error": f"no live {kind.value} worker"}
+                missing.append(kind.value)
+        components["worker_kinds"] = kinds
     ready = all(components[c]["state"] == "ready" for c in ("nats", "postgres", "archive")) and not missing
     body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "components": components}
     if missing:

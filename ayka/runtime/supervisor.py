@@ -178,6 +178,9 @@ class Platform:
 
     def plan_children(self, env: dict[str, str], asr_workers: int) -> None:
         ayka = [sys.executable, "-m", "ayka"]
+        # The gateway's /readyz waits for every kind started here, and only those.
+        kinds = (["asr"] if asr_workers else []) + list(WORKER_KINDS)
+        env = {**env, "AYKA_REQUIRED_WORKERS": ",".join(kinds)}
         self.children = [Child("gateway", [*ayka, "gateway"], env)]
         for i in range(asr_workers):
             self.children.append(Child(f"asr-{i + 1}", [*ayka, "worker", "asr"], env))
