@@ -2,7 +2,8 @@
 
 The engine runs in a thread (an LLM call blocks for seconds). Storing is one transaction (see
 ``agents.store``); the bus events follow the commit, with message ids that make a re-announcement
-harmless, so a crash between the two is repaired when the trigger is delivered again.
+harmless, so a crash between the two is repaired when the trigger is delivered again. Phones are
+pushed right after the commit, once (a re-delivered trigger finds the session done and pushes nothing).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import asyncpg
 from nats.js import JetStreamContext
 
 from agents.engine import run_engine
-from agents.store import lead_payload, store_result
+from agents.metrics import AGENT_RUNS
+from agents.push import ExpoPush
+from agents.store import RunStatus, lead_payload, step_runs, store_result
 from agents.transcripts import load_transcript
 from agents.webhooks.clock import Clock, SystemClock
 from ayka import bus
@@ -46,7 +49,9 @@ async def process_session(
     *,
     llm: BaseLLM | None = None,
     clock: Clock | None = None,
+    push: ExpoPush | None = None,
 ) -> Outcome:
+    """``push`` overrides the Expo sender the settings describe (tests)."""
     clock = clock or SystemClock()
     session = await sessions.get_for_worker(pool, session_id)
     if session is None:
@@ -63,6 +68,7 @@ async def process_session(
     except Exception as exc:  # a bug in an engine must not wedge the session in "running"
         log.exception("agents failed on session %s", session.id)
         await sessions.update_state(pool, session.id, agents_status=StepStatus.FAILED, error=f"agents: {exc}")
+        _count_failed()
         return Outcome.FAILED
     for reason in result.fallback_reasons:
         log.warning("session %s: %s", session.id, reason)
@@ -73,11 +79,25 @@ async def process_session(
     except asyncpg.PostgresError as exc:  # rolled back whole: no lead without its announcements
         log.exception("storing the agents' results of session %s failed", session.id)
         await sessions.update_state(pool, session.id, agents_status=StepStatus.FAILED, error=f"agents: {exc}")
+        _count_failed()
         return Outcome.FAILED
     if not stored.written:
         return Outcome.ALREADY_DONE
+    for run in step_runs(result):
+        AGENT_RUNS.labels(step=run.step, result="success" if run.status is RunStatus.OK else "fallback").inc()
+    pusher = push or ExpoPush.from_settings(settings)
+    for payload in stored.lead_payloads:
+        await pusher.push_lead(pool, session.owner_id, payload)
     await publish_done(js, session, stored.lead_payloads)
     return Outcome.DONE
+
+
+STEPS = ("leads", "events", "summary", "email")
+
+
+def _count_failed() -> None:
+    for step in STEPS:
+        AGENT_RUNS.labels(step=step, result="failure").inc()
 
 
 async def publish_done(js: JetStreamContext, session: Session, lead_payloads: list[dict[str, Any]]) -> None:

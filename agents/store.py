@@ -7,6 +7,7 @@ never duplicates what was: a session whose agents are done is not written again.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -140,35 +141,72 @@ async def store_result(
         return stored
 
 
-async def _announce_lead(conn: Connection, session: Session, payload: dict[str, Any], now: datetime) -> None:
+@dataclass(frozen=True)
+class Notice:
+    """What the owner is told about a finalized lead: the in-app notification and the phone push."""
+
+    title: str
+    body: str
+
+
+def lead_notice(payload: dict[str, Any]) -> Notice:
     who = payload.get("person") or payload.get("company") or payload.get("email") or "someone"
+    return Notice(
+        title=f"New lead: {who}",
+        body=f"Score {payload['score']}" + (f" — {payload['intent']}" if payload.get("intent") else ""),
+    )
+
+
+async def _announce_lead(conn: Connection, session: Session, payload: dict[str, Any], now: datetime) -> None:
+    notice = lead_notice(payload)
     await notifications.create(
         conn,
         session.owner_id,
         kind="lead.finalized",
-        title=f"New lead: {who}",
-        body=f"Score {payload['score']}" + (f" — {payload['intent']}" if payload.get("intent") else ""),
+        title=notice.title,
+        body=notice.body,
         data={"lead_id": payload["lead_id"], "session_id": session.id},
     )
     await announce(conn, session.owner_id, EventType.LEAD_FINALIZED, payload, now)
 
 
-async def _record_runs(conn: Connection, session_id: str, result: AgentsResult) -> None:
+class RunStatus(enum.StrEnum):
+    OK = "ok"
+    FALLBACK = "fallback"  # the LLM failed; the offline extractor answered
+
+
+@dataclass(frozen=True)
+class StepRun:
+    step: str  # leads | events | summary | email
+    engine: Engine
+    status: RunStatus
+    reason: str | None
+
+
+_REASON_PREFIX = {"leads": "leads:", "events": "events:", "summary": "summary:", "email": "email drafts:"}
+
+
+def step_runs(result: AgentsResult) -> list[StepRun]:
+    """Which engine answered each step, and whether it was a fallback (with the reasons)."""
     steps = (
         ("leads", result.leads_engine),
         ("events", result.events_engine),
         ("summary", result.summary_engine),
         ("email", result.drafts_engine),
     )
+    runs = []
     for step, engine in steps:
         why = [r for r in result.fallback_reasons if r.startswith(_REASON_PREFIX[step])]
         fell_back = engine is Engine.OFFLINE and bool(why)
-        await agent_runs.record(
-            conn, session_id, step, str(engine), "fallback" if fell_back else "ok", "; ".join(why) or None
+        runs.append(
+            StepRun(step, engine, RunStatus.FALLBACK if fell_back else RunStatus.OK, "; ".join(why) or None)
         )
+    return runs
 
 
-_REASON_PREFIX = {"leads": "leads:", "events": "events:", "summary": "summary:", "email": "email drafts:"}
+async def _record_runs(conn: Connection, session_id: str, result: AgentsResult) -> None:
+    for run in step_runs(result):
+        await agent_runs.record(conn, session_id, run.step, str(run.engine), str(run.status), run.reason)
 
 
 async def store_live_leads(pool: Pool, session: Session, found: list[Lead]) -> int:

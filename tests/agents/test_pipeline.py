@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from nats.aio.client import Client as NATS
+from prometheus_client import REGISTRY
 
 from agents.crew import LEAD_AGENT
 from agents.pipeline import Outcome, process_session
@@ -19,6 +20,19 @@ from tests.agents.scripted import good, scripted
 from tests.agents.seed import seed_session
 
 OFFLINE = Settings()
+STEPS = ("leads", "events", "summary", "email")
+
+
+def runs_counted(result: str) -> dict[str, float]:
+    """``ayka_agent_runs_total`` per step for one result (what the AykaAgentSuccessRateLow alert reads)."""
+    return {
+        step: REGISTRY.get_sample_value("ayka_agent_runs_total", {"step": step, "result": result}) or 0.0
+        for step in STEPS
+    }
+
+
+def grew(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {step: after[step] - before[step] for step in STEPS}
 
 
 @pytest.fixture
@@ -43,7 +57,9 @@ async def test_a_sales_call_gives_summary_leads_events_and_announcements(
 ) -> None:
     session = await seed_session(agents_pool, owner.id, "saas_demo")
     js = nc.jetstream()
+    before = runs_counted("success")
     assert await process_session(OFFLINE, agents_pool, js, session.id) is Outcome.DONE
+    assert grew(before, runs_counted("success")) == dict.fromkeys(STEPS, 1.0)
 
     done = await sessions.get(agents_pool, owner.id, session.id)
     assert done is not None and done.agents_status == "done" and done.status == "completed"
@@ -114,10 +130,23 @@ async def test_crewai_results_are_stored_with_their_engine_and_fallbacks_are_rec
     def leads_broken(role: str, prompt: str) -> str:
         return "no json here" if role == LEAD_AGENT else good(role, prompt)
 
+    success, fallback = runs_counted("success"), runs_counted("fallback")
     outcome = await process_session(
         OFFLINE, agents_pool, nc.jetstream(), session.id, llm=scripted(leads_broken)
     )
     assert outcome is Outcome.DONE
+    assert grew(fallback, runs_counted("fallback")) == {
+        "leads": 1.0,
+        "events": 0.0,
+        "summary": 0.0,
+        "email": 0.0,
+    }
+    assert grew(success, runs_counted("success")) == {
+        "leads": 0.0,
+        "events": 1.0,
+        "summary": 1.0,
+        "email": 1.0,
+    }
     (lead,) = await leads.list_for_owner(agents_pool, owner.id, session_id=session.id)
     assert lead.engine == "offline"
     summary = await summaries.get(agents_pool, owner.id, session.id)
@@ -149,7 +178,9 @@ async def test_a_lead_is_never_stored_without_its_announcements(
     )
     try:
         session = await seed_session(agents_pool, owner.id, "saas_demo")
+        failure = runs_counted("failure")
         assert await process_session(OFFLINE, agents_pool, nc.jetstream(), session.id) is Outcome.FAILED
+        assert grew(failure, runs_counted("failure")) == dict.fromkeys(STEPS, 1.0)
     finally:
         await agents_pool.execute("DROP TRIGGER agents_test_fail_outbox ON webhook_deliveries")
     assert await leads.list_for_owner(agents_pool, owner.id, session_id=session.id) == []
