@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
+from agents.metrics import WEBHOOK_DELIVERIES
 from agents.webhooks.clock import Clock, SystemClock
 from agents.webhooks.outbox import render_body
 from agents.webhooks.schedule import DISABLE_AFTER, Outcome, classify, retry_after_s, retry_delay_s
@@ -84,6 +85,9 @@ class DeliveryWorker:
             await deliveries.mark_dead_for_endpoint(self.pool, endpoint.id, "endpoint disabled")
             return
         attempt = await self.attempt(endpoint, delivery)
+        WEBHOOK_DELIVERIES.labels(
+            result="success" if attempt.outcome is Outcome.SUCCEEDED else "failure"
+        ).inc()
         await self._record(endpoint, delivery, attempt)
 
     async def attempt(self, endpoint: WebhookEndpoint, delivery: Delivery) -> Attempt:

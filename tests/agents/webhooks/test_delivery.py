@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from standardwebhooks import Webhook
 
 from agents.webhooks import (
@@ -72,6 +73,10 @@ async def state(pool: Pool, owner: User, delivery_id: str) -> Delivery:
     return found
 
 
+def attempts_counted(result: str) -> float:
+    return REGISTRY.get_sample_value("ayka_webhook_deliveries_total", {"result": result}) or 0.0
+
+
 def signed_with(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """Check a signature without the library's 5-minute clock-skew window (the test clock runs ahead)."""
     stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
@@ -108,6 +113,7 @@ async def test_retries_follow_the_schedule_and_keep_the_webhook_id(
     receiver.replies = [Reply(500), Reply(502), Reply(500)]
     queued = await one(agents_pool, owner, clock)
     w = worker(agents_pool, client, clock)
+    success, failure = attempts_counted("success"), attempts_counted("failure")
     for attempt, delay_s in enumerate(RETRY_DELAYS_S[:3], start=1):
         tried_at = clock.now()
         assert await w.deliver_due() == 1
@@ -122,6 +128,8 @@ async def test_retries_follow_the_schedule_and_keep_the_webhook_id(
     done = await state(agents_pool, owner, queued.id)
     assert done.status == "succeeded" and done.attempts == 4
     assert len(receiver.received) == 4
+    # ayka_webhook_deliveries_total counts attempts (what the AykaWebhookFailuresHigh alert reads).
+    assert (attempts_counted("success") - success, attempts_counted("failure") - failure) == (1.0, 3.0)
     assert {r.headers["webhook-id"] for r in receiver.received} == {queued.webhook_id}
     assert all(signed_with(ep.secret, r.headers, r.body) for r in receiver.received)
     refreshed = await webhooks.get(agents_pool, owner.id, ep.id)
