@@ -1,6 +1,10 @@
 """A customer's webhook receiver that is down for a while (connection refused, then 503s) gets every
-event later, exactly once per ``webhook-id``, from the real delivery worker over a real PostgreSQL.
-Time is injected (the retry schedule spans hours); the receiver is a real local HTTP server."""
+event later, exactly once per ``webhook-id``, from the delivery worker running as a real process
+(``ayka worker webhooks``) over a real PostgreSQL and NATS. The worker is killed (SIGKILL) and stopped
+(SIGTERM) between the outage's phases and started again: nothing it had queued is lost. The retry
+schedule spans hours, so the test stands in for the clock by making the pending retries due in the
+outbox (the schedule itself is tested in tests/agents/webhooks); the receiver is a real local HTTP
+server."""
 
 from __future__ import annotations
 
@@ -8,31 +12,27 @@ import asyncio
 import collections
 import contextlib
 import json
-import random
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
+from nats.aio.client import Client as NATS
 
-from agents.webhooks import EventType, announce, new_secret, run_webhook_worker
-from ayka.runtime.process import free_port
-from ayka.settings import Settings
+from agents.webhooks import EventType, announce, new_secret
+from ayka.runtime.process import free_port, stop_process
 from persistence.db import Pool, create_pool
 from persistence.repositories import deliveries, users, webhooks
 from tests.fixtures.postgres import MakeDatabase
 
 EVENTS = 12
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.current = datetime.now(UTC) + timedelta(seconds=1)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
+AYKA = Path(sys.executable).with_name("ayka")
 
 
 class Receiver:
@@ -70,68 +70,140 @@ class Receiver:
             writer.close()
 
 
+@dataclass
+class Worker:
+    """``ayka worker webhooks`` as its own process, configured only through ``AYKA_*`` variables."""
+
+    env: dict[str, str]
+    log_path: Path
+    metrics_port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [str(AYKA), "worker", "webhooks"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def signal(self, sig: int) -> int:
+        """Send ``sig`` and wait for the process to end; its exit status."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=30)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
+
+    async def metric(self, name: str, labels: str) -> float:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            text = (await client.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5)).text
+        for line in text.splitlines():
+            if line.startswith(f"{name}{{{labels}}} "):
+                return float(line.split()[-1])
+        return 0.0
+
+
 @pytest.fixture
-async def pool(make_database: MakeDatabase) -> AsyncIterator[Pool]:
+async def pool(make_database: MakeDatabase) -> AsyncIterator[tuple[Pool, str]]:
     dsn = await make_database()
     pool = await create_pool(dsn)
-    yield pool
+    yield pool, dsn
     await pool.close()
 
 
-async def _wait(predicate: object, timeout_s: float = 30) -> None:
+@pytest.fixture
+def worker(pool: tuple[Pool, str], nats_url: str, nc: NATS, tmp_path: Path) -> Iterator[Worker]:
+    metrics_port = free_port()
+    env = dict(
+        os.environ,
+        AYKA_NATS_URL=nats_url,
+        AYKA_DATABASE_URL=pool[1],
+        AYKA_DATA_DIR=str(tmp_path / "data"),
+        AYKA_WEBHOOK_ALLOW_PRIVATE="true",  # the receiver is on loopback
+        AYKA_METRICS_PORT=str(metrics_port),
+        AYKA_LOG_LEVEL="INFO",
+    )
+    found = Worker(env, tmp_path / "worker.log", metrics_port)
+    yield found
+    if found.proc is not None:
+        stop_process(found.proc, 15)
+
+
+async def _wait(predicate: Callable[[], Awaitable[bool]], worker: Worker, timeout_s: float = 60) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await predicate():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+    while not await predicate():
+        assert worker.alive(), f"the worker exited:\n{worker.log_tail()}"
+        assert asyncio.get_running_loop().time() < deadline, f"timed out; worker log:\n{worker.log_tail()}"
+        await asyncio.sleep(0.1)
 
 
-async def test_events_reach_a_receiver_that_was_down_once_per_webhook_id(pool: Pool) -> None:
-    owner = await users.create(pool, "webhooks@example.com", None, "Webhooks")
+async def _retries_due(pool: Pool) -> None:
+    """Stand in for the clock: every pending retry is due now."""
+    await pool.execute("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE status = 'pending'")
+
+
+async def test_events_reach_a_receiver_that_was_down_once_per_webhook_id(
+    pool: tuple[Pool, str], worker: Worker
+) -> None:
+    db = pool[0]
+    owner = await users.create(db, "webhooks@example.com", None, "Webhooks")
     receiver = Receiver()  # not started: connection refused
     endpoint = await webhooks.create(
-        pool,
-        owner.id,
-        f"http://127.0.0.1:{receiver.port}/hook",
-        [str(EventType.LEAD_FINALIZED)],
-        new_secret(),
+        db, owner.id, f"http://127.0.0.1:{receiver.port}/hook", [str(EventType.LEAD_FINALIZED)], new_secret()
     )
-    clock = MovableClock()
     queued = []
     for i in range(EVENTS):
         queued += await announce(
-            pool, owner.id, EventType.LEAD_FINALIZED, {"lead_id": f"lead_{i}"}, clock.now()
+            db, owner.id, EventType.LEAD_FINALIZED, {"lead_id": f"lead_{i}"}, datetime.now(UTC)
         )
     assert len(queued) == EVENTS
 
     async def rows() -> list[deliveries.Delivery]:
-        return await deliveries.list_for_endpoint(pool, owner.id, endpoint.id, limit=1000)
+        return await deliveries.list_for_endpoint(db, owner.id, endpoint.id, limit=1000)
 
-    async def all_attempted(n: int) -> bool:
-        return all(d.attempts >= n and d.status == "pending" for d in await rows())
+    async def all_failed_once() -> bool:
+        return all(d.attempts >= 1 and d.status == "pending" for d in await rows())
 
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_webhook_worker(
-            Settings(webhook_allow_private=True), pool, stop, clock, poll_s=0.05, rng=random.Random(3)
+    async def all_got_503() -> bool:
+        found = await rows()
+        return len(receiver.received) == EVENTS and all(
+            d.status == "pending" and d.last_status_code == 503 for d in found
         )
-    )
+
+    async def all_succeeded() -> bool:
+        found = await rows()
+        return bool(found) and all(d.status == "succeeded" for d in found)
+
     try:
-        await _wait(lambda: all_attempted(1))  # receiver down: the first attempt failed for each
+        worker.start()
+        await _wait(all_failed_once, worker)  # receiver down: the first attempt failed for each
         assert receiver.received == []
+        assert worker.signal(signal.SIGKILL) == -signal.SIGKILL  # the worker dies during the outage
+
         await receiver.start()
         receiver.status = 503  # up, but not yet healthy
-        clock.advance(6)  # the 5 s retry (+10 % jitter) is due
-        await _wait(lambda: all_attempted(2))
-        assert len(receiver.received) == EVENTS and all(s == 503 for _, _, s in receiver.received)
+        await _retries_due(db)
+        worker.start()  # a fresh process picks the outbox up where the dead one left it
+        await _wait(all_got_503, worker)
+        assert all(s == 503 for _, _, s in receiver.received)
+        assert worker.signal(signal.SIGTERM) == 0  # a graceful stop, mid-outage
+
         receiver.status = 200  # recovered
-        clock.advance(6 * 60)  # the 5 min retry is due
-        await _wait(lambda: _all_succeeded(rows))
-        clock.advance(24 * 3600)  # nothing left to send, however long we wait
-        await asyncio.sleep(0.5)
+        await _retries_due(db)
+        worker.start()
+        await _wait(all_succeeded, worker)
+        await _retries_due(db)  # nothing is left to send, however long we wait
+        await asyncio.sleep(1.5)
+        assert await worker.metric("ayka_webhook_deliveries_total", 'result="success"') == EVENTS
     finally:
-        stop.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(worker, 10)
         await receiver.stop()
 
     ok = [(wid, body) for wid, body, status in receiver.received if status == 200]
@@ -142,8 +214,3 @@ async def test_events_reach_a_receiver_that_was_down_once_per_webhook_id(pool: P
     # Retries keep the webhook-id: a receiver that deduplicates by it sees each event once.
     tried = collections.Counter(wid for wid, _, _ in receiver.received)
     assert set(tried) == set(per_id) and all(count == 2 for count in tried.values()), tried
-
-
-async def _all_succeeded(rows: object) -> bool:
-    found = await rows()  # type: ignore[operator]
-    return bool(found) and all(d.status == "succeeded" for d in found)
