@@ -149,7 +149,52 @@ def _cpu_read(procs: list[psutil.Process]) -> float:
     return total
 
 
-async def run(url: str, key: str, streams: int, seconds: float) -> None:
+@dataclass
+class LoadFigures:
+    """One load step: what every stream saw, pooled."""
+
+    streams: int
+    results: list[StreamFigures]
+    elapsed_s: float
+    gateway_cpu_pct: float
+    workers_cpu_pct: float
+    worker_procs: int
+
+    @property
+    def ok(self) -> list[StreamFigures]:
+        return [r for r in self.results if r.ok]
+
+    @property
+    def failed(self) -> list[StreamFigures]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def finalization_s(self) -> list[float]:
+        return [x for r in self.ok for x in r.finalization_s]
+
+    @property
+    def first_interim_s(self) -> list[float]:
+        return [r.first_interim_s for r in self.ok if r.first_interim_s is not None]
+
+    @property
+    def lag_s(self) -> list[float]:
+        return [x for r in self.ok for x in r.lag_s]
+
+    def line(self) -> str:
+        fin, first, lag = self.finalization_s, self.first_interim_s, self.lag_s
+        return (
+            f"streams {self.streams:3d}  ok {len(self.ok):3d}  failed {len(self.failed):3d}  "
+            f"first-interim p50 {percentile(first, 50):5.2f} s  p95 {percentile(first, 95):5.2f} s  "
+            f"finalization p50 {percentile(fin, 50):5.2f} s  p95 {percentile(fin, 95):5.2f} s  "
+            f"p99 {percentile(fin, 99):5.2f} s  ASR lag p95 {percentile(lag, 95):5.2f} s max "
+            f"{max(lag, default=float('nan')):5.2f} s  gateway CPU {self.gateway_cpu_pct:5.1f} %  "
+            f"ASR workers CPU {self.workers_cpu_pct:5.1f} % ({self.worker_procs} procs)  "
+            f"words {sum(r.words for r in self.ok)}  wall {self.elapsed_s:.0f} s"
+        )
+
+
+async def run(url: str, key: str, streams: int, seconds: float) -> LoadFigures:
+    """``streams`` real-time streams of ``seconds`` each, started within a second of each other."""
     pcm, onset_s = clip_pcm(seconds)
     gateway = _cpu([pid] if (pid := gateway_pid(url)) else [])
     workers = _cpu(await asr_pids(url))
@@ -157,25 +202,14 @@ async def run(url: str, key: str, streams: int, seconds: float) -> None:
     results = await asyncio.gather(
         *(one_stream(url, key, pcm, onset_s, random.random() * 1.0) for _ in range(streams))
     )
-    elapsed = time.monotonic() - started
-    gateway_cpu, workers_cpu = _cpu_read(gateway), _cpu_read(workers)
-    ok = [r for r in results if r.ok]
-    fin = [x for r in ok for x in r.finalization_s]
-    first = [r.first_interim_s for r in ok if r.first_interim_s is not None]
-    lag = [x for r in ok for x in r.lag_s]
-    print(
-        f"streams {streams:3d}  ok {len(ok):3d}  failed {streams - len(ok):3d}  "
-        f"first-interim p50 {percentile(first, 50):5.2f} s  p95 {percentile(first, 95):5.2f} s  "
-        f"finalization p50 {percentile(fin, 50):5.2f} s  p95 {percentile(fin, 95):5.2f} s  "
-        f"p99 {percentile(fin, 99):5.2f} s  ASR lag p95 {percentile(lag, 95):5.2f} s max "
-        f"{max(lag, default=float('nan')):5.2f} s  gateway CPU {gateway_cpu:5.1f} %  "
-        f"ASR workers CPU {workers_cpu:5.1f} % ({len(workers)} procs)  words {sum(r.words for r in ok)}  "
-        f"wall {elapsed:.0f} s",
-        flush=True,
+    return LoadFigures(
+        streams=streams,
+        results=list(results),
+        elapsed_s=time.monotonic() - started,
+        gateway_cpu_pct=_cpu_read(gateway),
+        workers_cpu_pct=_cpu_read(workers),
+        worker_procs=len(workers),
     )
-    for r in results:
-        if not r.ok:
-            print(f"  failed: {r.error}", file=sys.stderr)
 
 
 def create_key(env: dict[str, str]) -> str:
@@ -227,7 +261,10 @@ def started_platform(asr_workers: int) -> Any:
 async def main_async(url: str, key: str, streams_list: list[int], seconds: float) -> None:
     print(f"{url}; {os.cpu_count()} CPUs; {seconds:.0f} s per stream at real time")
     for streams in streams_list:
-        await run(url, key, streams, seconds)
+        figures = await run(url, key, streams, seconds)
+        print(figures.line(), flush=True)
+        for failed in figures.failed:
+            print(f"  failed: {failed.error}", file=sys.stderr)
 
 
 def main() -> None:
