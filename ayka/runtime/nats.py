@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ayka.runtime.process import StartError, free_port, port_in_use, stop_process, venv_binary, wait_for_port
+from ayka.runtime.process import (
+    StartError,
+    die_with_parent,
+    free_port,
+    port_in_use,
+    stop_process,
+    venv_binary,
+    wait_for_port,
+)
 
 
 class EmbeddedNats:
@@ -51,6 +59,7 @@ class EmbeddedNats:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),  # only prctl in the child: no locks taken
         )
         log.close()
         try:

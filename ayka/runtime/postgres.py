@@ -153,6 +153,16 @@ class EmbeddedPostgres:
         )
         self._started = False
 
+    def stop_leftover(self) -> bool:
+        """Stop a server still running on this data dir although whoever started it is gone (a crashed
+        ``ayka up``); the caller must own the data dir. True when one was stopped."""
+        if not self.is_running():
+            return False
+        if os.geteuid() == 0 and self._user is None:
+            self._user = _ensure_system_user(SERVER_USER)  # pg_ctl refuses to run as root
+        self.stop()
+        return True
+
     def running_dsn(self) -> str | None:
         """The DSN of a server already running on this data dir (another process's), or None."""
         try:

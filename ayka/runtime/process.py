@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class StartError(RuntimeError):
@@ -81,4 +86,82 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    return True
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when this process dies, even by SIGKILL
+    (Linux ``PR_SET_PDEATHSIG``); None where that does not exist. Children of the child are not covered
+    (the kernel clears the setting on fork): pg_ctl's postmaster is stopped through its pid file instead.
+    Only from the main thread: the signal follows the death of the creating *thread*, so a child started
+    from a pool thread would be stopped when that thread ends."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl ran: nobody would signal us
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 onwards), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def _start_time(pid: int) -> str | None:
+    fields = _proc_stat(pid)
+    return fields[19] if fields and len(fields) > 19 else None  # field 22: start time in clock ticks
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a reparented child that nobody reaps yet is as good as gone)."""
+    fields = _proc_stat(pid)
+    if fields is not None:
+        return fields[0] != "Z"
+    return pid_alive(pid)
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    """Record ``pid`` with its start time, so that a later :func:`stop_pid_file` never signals another
+    process that happens to reuse the number."""
+    path.write_text(f"{pid} {_start_time(pid) or '-'}\n")
+
+
+def stop_pid_file(path: Path, timeout_s: float = 15.0) -> bool:
+    """Stop the process a pid file names when it is still the same process (SIGTERM, then SIGKILL after
+    ``timeout_s``) and remove the file. True when a process was stopped. Where the start time cannot be
+    read (no ``/proc``) nothing is signalled: a pid alone may name a stranger."""
+    try:
+        pid_text, _, started = path.read_text().strip().partition(" ")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+        return False
+    current = _start_time(pid)
+    if pid <= 0 or current is None or current != started or not _running(pid):
+        path.unlink(missing_ok=True)
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _running(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        while _running(pid) and time.monotonic() < deadline + 5:
+            time.sleep(0.05)
+    path.unlink(missing_ok=True)
     return True

@@ -3,7 +3,9 @@
 Starts embedded NATS and PostgreSQL (unless AYKA_NATS_URL / AYKA_DATABASE_URL name outside ones), applies
 migrations, then runs the gateway and one process per worker (N ASR workers) as children, restarts a
 child that dies, and stops everything on SIGINT/SIGTERM. One ``ayka up`` per data dir (a lock file that
-the kernel releases when the process dies, so a crash never blocks the next start).
+the kernel releases when the process dies, so a crash never blocks the next start). Children get SIGTERM
+when ``ayka up`` dies, however it dies (Linux); whatever still runs from a crashed start (recorded in
+``<data_dir>/run/*.pid``, and a postmaster on the data dir) is stopped before the next start.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from typing import IO
 import httpx
 
 from ayka.runtime.nats import EmbeddedNats
-from ayka.runtime.process import StartError, port_in_use, stop_process
+from ayka.runtime.process import (
+    StartError,
+    die_with_parent,
+    port_in_use,
+    stop_pid_file,
+    stop_process,
+    write_pid_file,
+)
 from ayka.settings import Settings
 
 log = logging.getLogger("ayka.up")
@@ -44,12 +53,18 @@ class Child:
     started_at: float = 0.0
     log_file: IO[bytes] | None = field(default=None, repr=False)
 
-    def start(self, log_dir: Path) -> None:
+    def start(self, log_dir: Path, pid_dir: Path) -> None:
         if self.log_file is None:
             self.log_file = open(log_dir / f"{self.name}.log", "ab")  # noqa: SIM115 - lives with the child
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            self.argv,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),  # only prctl in the child: no locks taken
         )
+        write_pid_file(pid_dir / f"{self.name}.pid", self.proc.pid)
         self.started_at = time.monotonic()
 
 
@@ -109,6 +124,25 @@ class Platform:
         self.postgres: object | None = None
         self.children: list[Child] = []
         self.stopping = False
+        self.pid_dir = self.data_dir / "run"
+        self.pid_dir.mkdir(exist_ok=True)
+
+    def stop_leftovers(self) -> None:
+        """Stop what a crashed ``ayka up`` on this data dir left running (call with the lock held):
+        recorded children and nats-server first, then a postmaster still on the data dir."""
+        pid_files = sorted(self.pid_dir.glob("*.pid"), key=lambda p: p.name == "nats.pid")
+        for pid_file in pid_files:
+            if stop_pid_file(pid_file):
+                log.warning("stopped %s, left running by an earlier ayka up", pid_file.stem)
+        if self.settings.database_url or not (self.data_dir / "postgres" / "PG_VERSION").exists():
+            return
+        from ayka.runtime.postgres import EmbeddedPostgres, PostgresStartError
+
+        try:
+            if EmbeddedPostgres(self.data_dir / "postgres").stop_leftover():
+                log.warning("stopped PostgreSQL, left running by an earlier ayka up")
+        except PostgresStartError as exc:
+            raise StartError(f"PostgreSQL left running on {self.data_dir} did not stop: {exc}") from None
 
     # ------------------------------------------------------------ start
 
@@ -130,6 +164,8 @@ class Platform:
         else:
             self.nats = EmbeddedNats(self.data_dir / "nats")
             env["AYKA_NATS_URL"] = self.nats.start()
+            if self.nats.proc is not None:
+                write_pid_file(self.pid_dir / "nats.pid", self.nats.proc.pid)
             log.info("nats-server at %s", env["AYKA_NATS_URL"])
         if settings.database_url:
             env["AYKA_DATABASE_URL"] = settings.database_url
@@ -191,7 +227,7 @@ class Platform:
         log_dir = self.data_dir / "logs"
         log_dir.mkdir(exist_ok=True)
         for child in self.children:
-            child.start(log_dir)
+            child.start(log_dir, self.pid_dir)
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> dict[str, object]:
         url = f"http://{self.settings.host}:{self.settings.port}/readyz"
@@ -223,7 +259,7 @@ class Platform:
                     log.warning("%s exited with code %s; restarting in %ss", child.name, code, backoff)
                     time.sleep(backoff)
                     child.restarts += 1
-                    child.start(self.data_dir / "logs")
+                    child.start(self.data_dir / "logs", self.pid_dir)
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -237,6 +273,7 @@ class Platform:
         for child in self.children:
             if child.proc is not None:
                 stop_process(child.proc, timeout_s=15)
+                (self.pid_dir / f"{child.name}.pid").unlink(missing_ok=True)
             if child.log_file is not None:
                 child.log_file.close()
         if self.postgres is not None:
@@ -244,6 +281,7 @@ class Platform:
                 self.postgres.stop()  # type: ignore[attr-defined]
         if self.nats is not None:
             self.nats.stop()
+            (self.pid_dir / "nats.pid").unlink(missing_ok=True)
         self.lock.release()
 
 
@@ -282,6 +320,7 @@ def up(settings: Settings, asr_workers: int) -> int:
     try:
         platform = Platform(settings)
         platform.lock.acquire()
+        platform.stop_leftovers()
         settings = ensure_secrets(settings)
         platform.settings = settings
         env = platform.start_services()

@@ -78,6 +78,44 @@ def test_up_starts_stops_restarts_on_the_same_data_and_refuses_a_second_instance
         again.stop()
 
 
+def test_up_recovers_after_it_was_sigkilled(data_dir: Path) -> None:
+    """A SIGKILLed `ayka up` leaves its PostgreSQL (and, without the parent-death signal, its children)
+    running; the next start stops them and serves the same data."""
+    port = free_port()
+    up = Up(data_dir, port)
+    try:
+        ready = up.wait_ready()
+        kinds = {w["kind"] for w in ready["components"]["workers"]}  # type: ignore[index]
+        assert kinds == {"asr", "recorder", "diarize", "agents", "webhooks"}, kinds
+        assert set(ready["components"]["worker_kinds"]) == kinds  # type: ignore[index]
+        pids = _child_pids(ready)
+        key = up.create_key("before-the-crash")
+        up.proc.kill()
+        up.proc.wait(timeout=10)
+    finally:
+        up.stop()
+    assert (data_dir / "postgres" / "postmaster.pid").exists(), "nothing was left behind to recover from"
+
+    again = Up(data_dir, port)
+    try:
+        again.wait_ready()
+        me = httpx.get(f"http://127.0.0.1:{port}/v1/users/me", headers={"Authorization": f"Token {key}"})
+        assert me.status_code == 200, "data did not survive the crash"
+        assert not [pid for pid in pids if _running(pid)], "children of the killed ayka up still run"
+    finally:
+        code, err = again.stop()
+    assert code == 0, err
+    assert not list((data_dir / "run").glob("*.pid")), "a clean stop leaves no pid files"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie: the killed parent's children are reaped by whoever adopts them, if anyone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return pid_alive(pid)
+
+
 def _start_fails(env: dict[str, str]) -> tuple[int, str]:
     done = subprocess.run([*AYKA, "up"], env=env, capture_output=True, text=True, timeout=120)
     return done.returncode, done.stderr.strip()
