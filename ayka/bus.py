@@ -134,6 +134,8 @@ class LiveKind(enum.StrEnum):
     INTERIM = "interim"  # a TranscriptResult with is_final false
     SPEECH_STARTED = "speech_started"  # a SpeechStarted
     UTTERANCE_END = "utterance_end"  # an UtteranceEnd
+    PROGRESS = "progress"  # a TranscriptResult with no words, once a second: the worker's lag (readers
+    # that predate it ignore kinds they do not know)
 
 
 class FinalKind(enum.StrEnum):
@@ -312,6 +314,9 @@ class TranscriptResult(BaseModel):
     transcript: str
     words: list[Word] = Field(default_factory=list)
     last_seq: int = -1  # the last audio frame this result has seen
+    # The worker's processing lag when it published this: audio it received minus audio its engine has
+    # processed, in seconds (None from workers that predate the field).
+    lag_s: float | None = None
 
 
 class SpeechStarted(BaseModel):

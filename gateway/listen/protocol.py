@@ -28,6 +28,7 @@ class CloseCode(enum.IntEnum):
     SESSION_ENDED = 4001  # resume of a session that has already ended
     TOO_LONG = 4002  # the session reached its maximum length
     AFTER_CLOSE = 4003  # audio sent after CloseStream
+    TOO_FAR_BEHIND = 4004  # transcription fell too far behind the audio; the session is kept for a resume
 
 
 class ProtocolError(Exception):

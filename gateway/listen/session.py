@@ -39,6 +39,13 @@ RESUME_GRACE_S = 60.0
 ATTACHMENT_REFRESH_S = 10.0
 FLUSH_TIMEOUT_S = 60.0
 WORKER_CLAIM_TIMEOUT_S = 8.0
+WARNING_EVERY_S = 5.0
+# Lag (audio the gateway published minus audio the worker has processed) that closes the stream, as a
+# multiple of settings.max_buffered_audio_s (the lag that warns): buffered audio stays bounded.
+MAX_LAG_FACTOR = 2.0
+# The worker reports its lag with every result and once a second; a report older than this means the
+# worker went quiet (stuck or gone), and everything published since its last report counts as lag.
+REPORT_STALE_S = 5.0
 GATEWAY_ID = f"{socket.gethostname()}-{os.getpid()}"
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -53,12 +60,14 @@ class StreamState(enum.Enum):
 
 
 class Closed(Exception):
-    """The stream is over; ``code`` and ``reason`` are what the client gets."""
+    """The stream is over; ``code`` and ``reason`` are what the client gets. ``keep_session``: the
+    connection closes but the session waits for a resume (as when the client drops)."""
 
-    def __init__(self, code: CloseCode, reason: str) -> None:
+    def __init__(self, code: CloseCode, reason: str, *, keep_session: bool = False) -> None:
         super().__init__(reason)
         self.code = code
-        self.reason = reason
+        self.reason = reason[:120]  # close reasons must fit in a control frame (123 bytes)
+        self.keep_session = keep_session
 
 
 class LiveStream:
@@ -88,7 +97,11 @@ class LiveStream:
         self.status = StreamState.OPENING
         self.finals_sent = 0
         self.words_sent = 0
-        self.last_result_seq = -1
+        # How far the ASR worker has processed this session's audio (session clock, seconds), from the lag
+        # it reports on every result and, in silence, once a second (LiveKind.PROGRESS).
+        self.processed_s = 0.0
+        self._reported_lag_s = 0.0
+        self._reported_at = time.monotonic()
         self.speakers: dict[int, list[int]] = {}
         self.last_speaker: int | None = None
         self._subs: list[Subscription] = []
@@ -96,6 +109,7 @@ class LiveStream:
         # so the Metadata is always the first message a client sees.
         self._held: list[dict[str, Any]] | None = []
         self._flushed = asyncio.Event()
+        self._finishing: asyncio.Task[None] | None = None
         self._grace_task: asyncio.Task[None] | None = None
         self._refresh_task: asyncio.Task[None] | None = None
         self._attached_at = 0.0
@@ -180,6 +194,7 @@ class LiveStream:
             self.ingest = existing.ingest
             self.finals_sent = existing.finals_sent
             self.words_sent = existing.words_sent
+            self.processed_s = existing.processed_s
         else:
             start = bus.SessionStart(
                 session_id=self.session_id,
@@ -190,6 +205,7 @@ class LiveStream:
             self.ingest = AudioIngest(self.state.js, start, next_seq=self.params.resume_seq)
         if self.raw_16k:
             self.ingest.next_seq = self.params.resume_seq
+        self.processed_s = max(self.processed_s, self.ingest.duration_s)  # corrected by the next report
         replay = self.params.resume_final
         if replay is None:  # finals that end after the first resent frame start are new to the client
             replay = -1
@@ -265,8 +281,10 @@ class LiveStream:
             if not self.options.interim_results:
                 return
             result = bus.TranscriptResult.model_validate_json(msg.data)
-            self._note_progress(result.last_seq)
+            self._note_progress(result)
             await self.send(self._results(self._with_speakers(result)))
+        elif kind == bus.LiveKind.PROGRESS:
+            self._note_progress(bus.TranscriptResult.model_validate_json(msg.data))
         elif kind == bus.LiveKind.SPEECH_STARTED:
             if self.options.vad_events:
                 await self.send(
@@ -281,7 +299,7 @@ class LiveStream:
             self._flushed.set()
             return
         result = bus.TranscriptResult.model_validate_json(msg.data)
-        self._note_progress(result.last_seq)
+        self._note_progress(result)
         replay_from = self._replay_from_final
         if replay_from > 0 and result.index < replay_from:
             return
@@ -308,16 +326,31 @@ class LiveStream:
             result, request_id=self.request_id, options=self.options, channels=self.params.channels
         )
 
-    def _note_progress(self, last_seq: int) -> None:
-        self.last_result_seq = max(self.last_result_seq, last_seq)
+    def _note_progress(self, result: bus.TranscriptResult) -> None:
+        received_s = (result.last_seq + 1) / 10  # frames are 100 ms
+        # A worker that predates lag_s only says what it has received: the best estimate there is.
+        processed_s = received_s - (result.lag_s or 0.0)
+        self.processed_s = max(self.processed_s, processed_s)  # replayed finals carry older figures
+        self._reported_at = time.monotonic()
+        if self.ingest is not None:
+            self._reported_lag_s = max(0.0, self.ingest.duration_s - self.processed_s)
 
     # ------------------------------------------------------------ from the client
 
     @property
     def lag_s(self) -> float:
+        """Audio published to the bus that the ASR worker had not processed at its last report, in seconds
+        (what waits in JetStream, in the worker's queue and in its engine); once reports stop, all audio
+        published since the last one."""
         if self.ingest is None:
             return 0.0
-        return max(0, self.ingest.next_seq - 1 - self.last_result_seq) / 10
+        if time.monotonic() - self._reported_at > REPORT_STALE_S:
+            return max(0.0, self.ingest.duration_s - self.processed_s)
+        return self._reported_lag_s
+
+    @property
+    def max_lag_s(self) -> float:
+        return self.settings.max_buffered_audio_s * MAX_LAG_FACTOR
 
     async def audio(self, data: bytes) -> None:
         if self.ingest is None or self.status is not StreamState.STREAMING:
@@ -338,18 +371,37 @@ class LiveStream:
                 CloseCode.TOO_LONG,
                 f"session reached its maximum length of {self.settings.max_session_s:.0f} s",
             )
-        if self.lag_s > self.settings.max_buffered_audio_s and time.monotonic() - self._last_warning > 5:
+        await self._check_lag()
+
+    async def _check_lag(self) -> None:
+        """Warn past ``max_buffered_audio_s`` of lag; past ``max_lag_s`` close, keeping the session: the
+        worker catches up on what it has, and the client resumes when it is ready to. A Warning always goes
+        out before that close."""
+        assert self.ingest is not None
+        lag_s = self.lag_s
+        if lag_s <= self.settings.max_buffered_audio_s:
+            return
+        if lag_s > self.max_lag_s or time.monotonic() - self._last_warning > WARNING_EVERY_S:
             self._last_warning = time.monotonic()
             await self.send(
                 {
                     "type": "Warning",
                     "code": "asr_lagging",
-                    "message": f"transcription is {self.lag_s:.0f} s behind the audio; results will catch up",
+                    "message": f"transcription is {lag_s:.0f} s behind the audio; results will catch up "
+                    f"(the stream closes with 4004 past {self.max_lag_s:.0f} s)",
                 }
+            )
+        if lag_s > self.max_lag_s:
+            raise Closed(
+                CloseCode.TOO_FAR_BEHIND,
+                f"transcription is {lag_s:.0f} s behind (limit {self.max_lag_s:.0f} s); session kept: "
+                f"resume later with resume_seq={self.ingest.next_seq}",
+                keep_session=True,
             )
 
     async def control(self, control: Control) -> bool:
-        """Handle a control message; True when the stream is now finished (CloseStream)."""
+        """Handle a control message; True after CloseStream: the stream flushes in the background
+        (``finish()`` waits for it) and refuses audio meanwhile."""
         self.last_activity = time.monotonic()
         if control in (Control.KEEPALIVE, Control.CONFIGURE):
             return False
@@ -364,7 +416,7 @@ class LiveStream:
             return False
         if isinstance(self.decoder, ContainerDecoder):
             await self.ingest.push_pcm(self._flush_decoder(strict=True))
-        await self.finish()
+        self.start_finish()
         return True
 
     async def _check_decoder(self) -> None:
@@ -385,11 +437,24 @@ class LiveStream:
 
     # ------------------------------------------------------------ ending
 
+    def start_finish(self, reason: str = "closed") -> asyncio.Task[None]:
+        """CloseStream: refuse audio from now on and flush in the background; the task ends after the
+        closing Metadata. Calling it again returns the same task."""
+        if self._finishing is None:
+            self.status = StreamState.CLOSING
+            self._finishing = asyncio.create_task(
+                self._flush_and_close(reason), name=f"finish-{self.session_id}"
+            )
+        return self._finishing
+
     async def finish(self, reason: str = "closed") -> None:
-        """CloseStream: flush everything, wait for the last finals, send the closing Metadata."""
-        if self.ingest is None or self.status in (StreamState.CLOSING, StreamState.CLOSED):
+        """Flush everything, wait for the last finals, send the closing Metadata (see ``start_finish``)."""
+        if self.ingest is None or (self._finishing is None and self.status is StreamState.CLOSED):
             return
-        self.status = StreamState.CLOSING
+        await asyncio.shield(self.start_finish(reason))  # a cancelled caller does not cut the flush short
+
+    async def _flush_and_close(self, reason: str) -> None:
+        assert self.ingest is not None
         await self.ingest.push_pcm(self._flush_decoder())
         await self.ingest.close(reason)
         await sessions_repo.mark_ended(

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 import aioice.ice
@@ -25,8 +26,8 @@ from pydantic import BaseModel, Field
 
 from gateway.audio import Encoding, RawDecoder
 from gateway.auth import AuthError, authenticate
-from gateway.listen.protocol import Control, ProtocolError, parse_control, parse_params
-from gateway.listen.session import Closed, LiveStream, dumps
+from gateway.listen.protocol import CloseCode, Control, ProtocolError, parse_control, parse_params
+from gateway.listen.session import Closed, LiveStream, StreamState, dumps
 from gateway.ratelimit import TooManyStreams, acquire_stream_slot
 from gateway.state import GatewayState
 
@@ -131,6 +132,7 @@ class WebRTCSession:
             raise ValueError(f"the offer has no data channel (create one named {RESULTS_CHANNEL!r})")
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type=offer.type))
         await self.stream.open()
+        self.tasks.append(asyncio.ensure_future(self._watch_idle()))
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         return self.pc.localDescription
@@ -156,27 +158,44 @@ class WebRTCSession:
             try:
                 await self.stream.audio(mono.tobytes())
             except (ProtocolError, Closed) as exc:
-                await self._send({"type": "Error", "code": str(exc.code), "message": exc.reason})
+                await self._send({"type": "Error", "code": str(int(exc.code)), "message": exc.reason})
+                await self.close(detach=isinstance(exc, Closed) and exc.keep_session)
+                return
+
+    async def _watch_idle(self) -> None:
+        """The WebSocket's idle timeout (NET-0001): no audio and no control message for
+        ``idle_timeout_s`` (a peer that stopped sending RTP) ends the stream, flushed."""
+        timeout_s = self.state.settings.idle_timeout_s
+        while not self.done.is_set():
+            remaining = timeout_s - (time.monotonic() - self.stream.last_activity)
+            if remaining <= 0:
+                reason = f"NET-0001: no audio or KeepAlive received for {timeout_s:.0f} s"
+                await self._send({"type": "Error", "code": str(int(CloseCode.INTERNAL)), "message": reason})
                 await self.close(detach=False)
                 return
+            await asyncio.sleep(min(remaining, 1.0))
 
     async def _control(self, text: str) -> None:
         try:
             control = parse_control(text)
             if await self.stream.control(control) and control is Control.CLOSE_STREAM:
-                self._flush_pending()
-                await asyncio.sleep(0.2)  # let the last messages leave before the channel closes
                 await self.close(detach=False)
         except (ProtocolError, Closed) as exc:
-            await self._send({"type": "Error", "code": str(exc.code), "message": exc.reason})
+            await self._send({"type": "Error", "code": str(int(exc.code)), "message": exc.reason})
 
     async def close(self, *, detach: bool) -> None:
+        """End the peer connection; ``detach`` keeps the session for a resume, otherwise it is flushed
+        (the closing Metadata goes out on the channel first)."""
         if self.done.is_set():
             return
         self.done.set()
         with contextlib.suppress(Exception):
             if detach:
                 await self.stream.detach()
+            elif self.stream.status in (StreamState.STREAMING, StreamState.CLOSING):  # opened: flush it
+                await self.stream.finish()
+                self._flush_pending()
+                await asyncio.sleep(0.2)  # let the last messages leave before the channel closes
         with contextlib.suppress(Exception):
             await self.pc.close()
         PEERS.discard(self.pc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
 from typing import Any
@@ -71,6 +72,14 @@ async def listen(ws: WebSocket) -> None:
         await _close(ws, CloseCode.TRY_AGAIN, exc.message)
 
 
+class Outcome(enum.Enum):
+    """How reading a client's frames ended."""
+
+    FINISHED = "finished"  # CloseStream (or the session's length limit): the session is flushed and over
+    FAILED = "failed"  # a protocol error: what was accepted is flushed, then the close code goes out
+    DETACHED = "detached"  # the client vanished, or the stream fell too far behind: the session waits
+
+
 async def _serve(ws: WebSocket, state: GatewayState, owner_id: str, params: Any) -> None:
     outbound: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
@@ -89,23 +98,22 @@ async def _serve(ws: WebSocket, state: GatewayState, owner_id: str, params: Any)
             await ws.send_text(dumps(message))
 
     writer_task = asyncio.create_task(writer())
-    close: tuple[int, str] | None = None
-    finished = False
+    outcome, close = Outcome.DETACHED, None
     try:
-        close, finished = await _read(ws, stream, state.settings.idle_timeout_s)
+        outcome, close = await _read(ws, stream, state.settings.idle_timeout_s)
     except (WebSocketDisconnect, RuntimeError):
-        close = None
+        outcome, close = Outcome.DETACHED, None
     finally:
-        if not finished and close is None:
+        if outcome is Outcome.DETACHED:
             await stream.detach()  # gone without CloseStream: the session waits for a resume
-        elif not finished:
+        else:
             with contextlib.suppress(Exception):
                 await stream.finish(reason=close[1] if close else "closed")
         await outbound.put(None)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer_task, 10)
         writer_task.cancel()
-        if close is None and finished:
+        if close is None and outcome is Outcome.FINISHED:
             close = (CloseCode.NORMAL, "stream finished")
         if close is not None:
             await _close(ws, *close)
@@ -113,26 +121,39 @@ async def _serve(ws: WebSocket, state: GatewayState, owner_id: str, params: Any)
 
 async def _read(
     ws: WebSocket, stream: LiveStream, idle_timeout_s: float
-) -> tuple[tuple[int, str] | None, bool]:
-    """Read client frames until CloseStream (→ (None, True)), an error (→ ((code, reason), False)), or
-    the client vanishing (WebSocketDisconnect)."""
+) -> tuple[Outcome, tuple[int, str] | None]:
+    """Read client frames until the stream ends; returns how, and the close code and reason to send (None:
+    1000 after CloseStream, or nothing when the client is gone). After CloseStream the reading goes on while
+    the stream flushes, so that audio sent after it is refused with 4003 instead of vanishing."""
+    finishing: asyncio.Task[None] | None = None
     while True:
-        remaining = idle_timeout_s - (time.monotonic() - stream.last_activity)
-        try:
-            message = await asyncio.wait_for(ws.receive(), timeout=max(remaining, 0.01))
-        except TimeoutError:
-            return (
-                (CloseCode.INTERNAL, f"NET-0001: no audio or KeepAlive received for {idle_timeout_s:.0f} s"),
-                False,
-            )
+        receive: asyncio.Future[Any] = asyncio.ensure_future(ws.receive())
+        if finishing is None:
+            remaining = idle_timeout_s - (time.monotonic() - stream.last_activity)
+            done, _ = await asyncio.wait({receive}, timeout=max(remaining, 0.01))
+        else:  # flushing: no idle timeout; stop when the closing Metadata has gone out
+            either: set[asyncio.Future[Any]] = {receive, finishing}
+            done, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if receive not in done:
+            receive.cancel()
+            with contextlib.suppress(BaseException):
+                await receive
+            if finishing is not None:
+                return Outcome.FINISHED, None
+            reason = f"NET-0001: no audio or KeepAlive received for {idle_timeout_s:.0f} s"
+            return Outcome.FAILED, (CloseCode.INTERNAL, reason)
+        message = receive.result()
         if message["type"] == "websocket.disconnect":
+            if finishing is not None:  # CloseStream, then the client hung up: the flush still completes
+                await finishing
+                return Outcome.FINISHED, None
             raise WebSocketDisconnect(message.get("code", 1006))
         try:
             if message.get("bytes") is not None:
                 await stream.audio(message["bytes"])
             elif message.get("text") is not None and await stream.control(parse_control(message["text"])):
-                return None, True
+                finishing = stream.start_finish()
         except ProtocolError as exc:
-            return (exc.code, exc.reason), False
+            return Outcome.FAILED, (exc.code, exc.reason)
         except Closed as exc:
-            return (exc.code, exc.reason), True
+            return (Outcome.DETACHED if exc.keep_session else Outcome.FINISHED), (exc.code, exc.reason)
