@@ -10,6 +10,7 @@ token.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -114,12 +115,18 @@ class ExpoPush:
         report: PushReport,
     ) -> None:
         try:
-            response = await client.post(
-                self.url,
-                json=messages,
-                headers={"accept": "application/json", "accept-encoding": "gzip, deflate"},
-            )
+            async with asyncio.timeout(self.timeout_s):  # the whole exchange, not each read
+                response = await client.post(
+                    self.url,
+                    json=messages,
+                    headers={"accept": "application/json", "accept-encoding": "gzip, deflate"},
+                )
             tickets = _tickets(response, len(messages))
+        except TimeoutError:
+            log.warning("Expo push: no answer within %g s for %d message(s)", self.timeout_s, len(messages))
+            report.failed += len(messages)
+            PUSH_NOTIFICATIONS.labels(result="failed").inc(len(messages))
+            return
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("Expo push failed for %d message(s): %s", len(messages), exc)
             report.failed += len(messages)
