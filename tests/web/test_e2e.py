@@ -10,12 +10,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from ayka.runtime.process import free_port
 from tests.data.clips import _pyannote_sample_dir
 from tests.fixtures.up import Up
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
+
+READY_S = 180  # Up.wait_ready's default
+BROWSER_S = 420  # run.mjs: about 2 min on 2 cores; its bounded waits add up to less than this
+STOP_S = 60  # Up.stop waits this long for ``ayka up`` to exit
+# Longer than pyproject's 300 s default, which a slow (but passing) start plus browser run can exceed.
+pytestmark = pytest.mark.timeout(READY_S + BROWSER_S + STOP_S + 60)
 
 
 def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() -> None:
@@ -25,7 +33,7 @@ def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() ->
     root = Path(tempfile.mkdtemp(prefix="ayka-test-e2e-"))
     up = Up(root / "data", free_port(), AYKA_DIARIZE_BACKEND="offline", AYKA_WEB_DIR=str(WEB / "out"))
     try:
-        up.wait_ready()
+        up.wait_ready(READY_S)
         results = WEB / "test-results"
         shutil.rmtree(results, ignore_errors=True)
         audio = _pyannote_sample_dir() / "sample.wav"
@@ -35,7 +43,7 @@ def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() ->
             env=env,
             capture_output=True,
             text=True,
-            timeout=420,
+            timeout=BROWSER_S,
         )
         assert run.returncode == 0, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
         shots = sorted(p.name for p in results.glob("*.png"))
