@@ -169,14 +169,15 @@ class ContainerDecoder:
                     raise DecodeError("the container holds no audio stream")
                 resampler = av.AudioResampler(format="s16", layout="mono", rate=TARGET_RATE)
                 for frame in container.decode(stream):
-                    assert isinstance(frame, av.AudioFrame)
+                    if not isinstance(frame, av.AudioFrame):
+                        raise DecodeError("the audio stream holds no audio frames")
                     for out in resampler.resample(frame):
                         self._out.put(bytes(out.planes[0])[: out.samples * 2])
                 for out in resampler.resample(None):
                     self._out.put(bytes(out.planes[0])[: out.samples * 2])
         except DecodeError as exc:
             self._error = exc
-        except (av.error.FFmpegError, ValueError, StopIteration) as exc:
+        except Exception as exc:  # whatever FFmpeg or PyAV raise on bad input is the client's decode error
             self._error = DecodeError(
                 f"audio does not decode as {self._format or 'a known container'}: {exc}"
             )

@@ -229,7 +229,10 @@ def results_message(
     result: bus.TranscriptResult, *, request_id: str, options: bus.StreamOptions, channels: int = 1
 ) -> dict[str, Any]:
     words = [_word(w, options.diarize) for w in result.words]
-    transcript = result.transcript if options.punctuate else " ".join(w.word for w in result.words)
+    # Deepgram's smart_format implies punctuation; the rest of its formatting (numerals, dates, currency)
+    # is what Whisper writes already, so nothing more is done for it.
+    punctuated = options.punctuate or options.smart_format
+    transcript = result.transcript if punctuated else " ".join(w.word for w in result.words)
     confidence = sum(w.confidence for w in result.words) / len(result.words) if result.words else 0.0
     return {
         "type": "Results",

@@ -54,11 +54,12 @@ def test_mulaw_decodes_to_the_same_tone() -> None:
     assert abs(dominant_hz(out) - 440) < 10
 
 
-def _ogg_opus(seconds: float) -> bytes:
+def _ogg_opus(seconds: float, container_format: str = "ogg", hz: float = 440.0) -> bytes:
+    """A tone encoded with Opus and muxed by PyAV (``ogg`` or ``webm``, as MediaRecorder writes)."""
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="ogg") as container:
+    with av.open(buffer, mode="w", format=container_format) as container:
         stream = container.add_stream("libopus", rate=48000)
-        samples = tone(48000, seconds)
+        samples = tone(48000, seconds, hz=hz)
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
         for packet in stream.encode(frame):
@@ -77,6 +78,36 @@ def test_ogg_opus_streamed_in_chunks_decodes() -> None:
     out += decoder.flush()
     assert 15000 <= len(out) // 2 <= 17000
     assert abs(dominant_hz(out) - 440) < 10
+
+
+@pytest.mark.parametrize(
+    ("container_format", "encoding"),
+    [
+        ("webm", Encoding.WEBM),
+        ("ogg", Encoding.OGG),
+        ("webm", Encoding.CONTAINER),
+        ("ogg", Encoding.CONTAINER),
+    ],
+)
+def test_opus_in_webm_and_ogg_decodes_to_the_same_tone_and_length(
+    container_format: str, encoding: Encoding
+) -> None:
+    data = _ogg_opus(2.0, container_format, hz=880.0)
+    decoder = ContainerDecoder(encoding)
+    out = b""
+    for i in range(0, len(data), 700):  # as a browser's MediaRecorder delivers it: small pieces
+        out += decoder.feed(data[i : i + 700])
+    out += decoder.flush()
+    assert abs(len(out) / 2 / 16000 - 2.0) < 0.05
+    assert abs(dominant_hz(out) - 880) < 5
+
+
+def test_webm_announced_as_ogg_is_a_decode_error() -> None:
+    decoder = ContainerDecoder(Encoding.OGG)
+    with pytest.raises(DecodeError, match="ogg"):
+        decoder.feed(_ogg_opus(1.0, "webm"))
+        decoder.flush()
+        decoder.feed(b"")
 
 
 def test_garbage_in_a_container_stream_is_a_decode_error() -> None:

@@ -25,7 +25,15 @@ from nats.js.errors import KeyNotFoundError
 from ayka import bus
 from ayka.runtime.process import free_port
 from gateway.app import create_app
-from gateway.audio import FRAME_BYTES, SAMPLE_RATES, DecodeError, Encoding, Framer, RawDecoder
+from gateway.audio import (
+    FRAME_BYTES,
+    SAMPLE_RATES,
+    ContainerDecoder,
+    DecodeError,
+    Encoding,
+    Framer,
+    RawDecoder,
+)
 from gateway.listen.protocol import Control, ListenParams, ProtocolError, parse_control, parse_params
 from gateway.state import GatewayState
 from tests.fixtures.platform import RunningPlatform, _serve
@@ -92,6 +100,35 @@ def test_resampled_output_length_follows_the_input_duration(
     seconds = len(data) // (width * channels) / rate
     assert len(out) % 2 == 0
     assert abs(len(out) / 2 - seconds * 16000) <= 64 + 16000 * 0.01
+
+
+_CONTAINERS = [Encoding.WEBM, Encoding.OGG, Encoding.OPUS, Encoding.CONTAINER]
+_WEBM_HEADER = bytes.fromhex("1a45dfa3")  # EBML magic: random bytes that get past the container probe
+_OGG_HEADER = b"OggS\x00\x02"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.binary(max_size=4000),
+    prefix=st.sampled_from([b"", _WEBM_HEADER, _OGG_HEADER]),
+    cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=6),
+    encoding=st.sampled_from(_CONTAINERS),
+)
+def test_random_bytes_into_the_container_decoder_only_ever_raise_decode_error(
+    body: bytes, prefix: bytes, cuts: list[int], encoding: Encoding
+) -> None:
+    data = prefix + body
+    decoder = ContainerDecoder(encoding)
+    out = b""
+    try:
+        for chunk in _chunks(data, cuts):
+            out += decoder.feed(chunk)
+        out += decoder.flush()
+    except DecodeError:
+        with contextlib.suppress(DecodeError):
+            decoder.flush()  # the decoder thread ends either way
+        return
+    assert len(out) % 2 == 0  # whatever decoded is whole 16-bit samples
 
 
 @settings(max_examples=150, deadline=None)

@@ -136,3 +136,9 @@ def test_results_message_has_deepgram_shape() -> None:
     unpunctuated = results_message(result, request_id="r", options=bus.StreamOptions(punctuate=False))
     assert unpunctuated["channel"]["alternatives"][0]["transcript"] == "hello world"
     assert "speaker" not in unpunctuated["channel"]["alternatives"][0]["words"][0]
+    smart = results_message(
+        result, request_id="r", options=bus.StreamOptions(punctuate=False, smart_format=True)
+    )
+    assert smart["channel"]["alternatives"][0]["transcript"] == "Hello, world.", (
+        "smart_format implies punctuate"
+    )
