@@ -1,6 +1,7 @@
 """The web app in a real browser against a running ``ayka up``: headless Chromium (Debian package, driven
 by playwright-core) with the sample clip as the fake microphone. The browser script is web/e2e/run.mjs
-(``npm --prefix web run test:e2e`` with AYKA_BASE_URL); it saves a screenshot of every page."""
+(``npm --prefix web run test:e2e`` with AYKA_BASE_URL); it saves a screenshot of every page state it
+checks, and this test asserts that every one of them was taken."""
 
 from __future__ import annotations
 
@@ -25,6 +26,22 @@ STOP_S = 60  # Up.stop waits this long for ``ayka up`` to exit
 # Longer than pyproject's 300 s default, which a slow (but passing) start plus browser run can exceed.
 pytestmark = pytest.mark.timeout(READY_S + BROWSER_S + STOP_S + 60)
 
+SCREENSHOTS = [
+    "01-signup",
+    "02-live",
+    "03-live-recording",
+    "04-live-stopped",
+    "05-sessions",
+    "06-session-detail",
+    "06b-session-seek",
+    "07-leads",
+    "08-events",
+    "09-settings",
+    "10-login",
+    "11-phone-session",
+    "12-phone-live",
+]
+
 
 def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() -> None:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,9 +62,11 @@ def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() ->
             text=True,
             timeout=BROWSER_S,
         )
+        print(run.stdout)  # the step log, with timings: shown for a failure, or with -rP
         assert run.returncode == 0, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
-        shots = sorted(p.name for p in results.glob("*.png"))
-        assert len(shots) >= 4, shots
+        shots = sorted(p.stem for p in results.glob("*.png"))
+        missing, extra = sorted(set(SCREENSHOTS) - set(shots)), sorted(set(shots) - set(SCREENSHOTS))
+        assert shots == SCREENSHOTS, f"screenshots missing: {missing}; unexpected: {extra}"
     finally:
         up.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -219,18 +219,60 @@ async function main() {
       return `words ${foundWords(text).join(", ")}; speakers: ${speakers.join(", ") || "none (AYKA_E2E_REQUIRE_SPEAKERS=0)"}`;
     });
 
-    await step("session detail: clicking a word seeks the audio there", async () => {
+    await step("session detail: clicking a word seeks the audio there and highlights it", async () => {
+      // Like the transcript above, the audio may not be archived yet: reload until the player is there.
       const audio = page.locator("audio");
-      if ((await audio.count()) === 0) return "no audio for this session (archive not ready?): nothing to seek";
-      const word = page.locator("[data-testid=transcript] [data-start]").nth(3);
-      const start = Number(await word.getAttribute("data-start"));
+      const notYet = page.getByText("The audio is not available (yet).");
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await audio.or(notYet).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        if ((await audio.count()) > 0) break;
+        if (Date.now() > deadline) throw new Error("the session page has no audio player after 60 s (the archive never became available)");
+        await page.waitForTimeout(3000);
+        await page.reload();
+      }
+      await page.waitForFunction(() => (document.querySelector("audio")?.readyState ?? 0) >= 1, null, { timeout: 15_000 });
+      // A word well after the start whose start time no other word shares, so both checks below are exact.
+      const words = page.locator("[data-testid=transcript] [data-start]");
+      const starts = await words.evaluateAll((els) => els.map((e) => e.getAttribute("data-start") ?? ""));
+      const index = starts.findIndex((s) => Number(s) >= 3 && starts.indexOf(s) === starts.lastIndexOf(s));
+      if (index < 0) throw new Error(`no transcript word starts after 3 s: ${starts.join(" ")}`);
+      const startAttr = starts[index];
+      const start = Number(startAttr);
+      const word = words.nth(index);
+      const wordText = (await word.innerText()).trim();
+      const before = await page.evaluate(() => document.querySelector("audio")?.currentTime ?? -1);
+      if (Math.abs(before - start) < 1) throw new Error(`the audio is already at ${before.toFixed(2)} s, near the word at ${start} s: the seek would prove nothing`);
       await word.click();
-      await page.waitForFunction((t) => Math.abs((document.querySelector("audio")?.currentTime ?? -9) - t) < 0.6, start, { timeout: 10_000 });
+      await page
+        .waitForFunction((t) => {
+          const now = document.querySelector("audio")?.currentTime ?? -9;
+          return now >= t - 0.05 && now < t + 1.5;
+        }, start, { timeout: 10_000 })
+        .catch(async () => {
+          const now = await page.evaluate(() => document.querySelector("audio")?.currentTime);
+          throw new Error(`clicking "${wordText}" (${start} s) left the audio at ${now} s (was ${before.toFixed(2)} s)`);
+        });
       const playing = await page.evaluate(() => !document.querySelector("audio")?.paused);
-      if (playing) await page.locator("[data-active]").first().waitFor({ timeout: 10_000 });
-      await page.evaluate(() => document.querySelector("audio")?.pause());
+      if (playing) await page.locator("[data-testid=transcript] [data-active]").first().waitFor({ timeout: 10_000 });
+      // Deterministic, with or without autoplay: paused inside the clicked word, that word (and only it) is
+      // highlighted. timeupdate is dispatched too, in case the seek alone fires no event the page hears.
+      await page.evaluate(async (t) => {
+        const a = document.querySelector("audio");
+        if (!a) return;
+        a.pause();
+        const seeked = new Promise((resolve) => a.addEventListener("seeked", resolve, { once: true }));
+        a.currentTime = t + 0.02;
+        await Promise.race([seeked, new Promise((resolve) => setTimeout(resolve, 3000))]);
+        a.dispatchEvent(new Event("timeupdate"));
+      }, start);
+      const active = page.locator("[data-testid=transcript] [data-active]");
+      await page.locator(`[data-testid=transcript] [data-active][data-start="${startAttr}"]`).waitFor({ timeout: 5_000 }).catch(async () => {
+        throw new Error(`at ${start + 0.02} s the highlighted word is ${JSON.stringify(await active.allInnerTexts())}, not "${wordText}"`);
+      });
+      if ((await active.count()) !== 1) throw new Error(`${await active.count()} words are highlighted at once`);
       await shot(page, "06b-session-seek");
-      return `seeked to ${start.toFixed(2)}s; ${playing ? "playing, current word highlighted" : "not playing (autoplay refused)"}`;
+      return `"${wordText}" clicked: audio ${before.toFixed(2)} s -> ${start.toFixed(2)} s; ${playing ? "played with the word highlighted" : "autoplay refused"}; paused inside it, it alone is highlighted`;
     });
 
     for (const [name, heading, file] of [
