@@ -235,3 +235,60 @@ async def test_a_session_beyond_capacity_is_refused_with_a_clear_reason(platform
         asr.capacity = capacity
         asr.heartbeat.info.capacity = capacity
         await asr.heartbeat.beat()
+
+
+async def _stream(
+    platform: RunningPlatform, query: str, chunks: list[bytes], headers: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Open /v1/listen with ``query``, send ``chunks`` then CloseStream; every message and the close code."""
+    messages: list[dict[str, Any]] = []
+    auth = {"Authorization": f"Token {platform.api_key}"} if headers is None else headers
+    async with websockets.connect(f"{platform.ws_url}?{query}", additional_headers=auth) as ws:
+        for chunk in chunks:
+            await ws.send(chunk)
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        async with asyncio.timeout(60):
+            async for raw in ws:
+                messages.append(json.loads(raw))
+    return messages, ws.close_code
+
+
+async def test_vad_events_and_utterance_end_reach_the_client(platform: RunningPlatform) -> None:
+    pcm = clip_pcm(10.0)[6 * 32000 :] + b"\x00\x00" * 16000 * 3  # "hello there ..." then 3 s of silence
+    query = "encoding=linear16&sample_rate=16000&vad_events=true&utterance_end_ms=1000"
+    chunks = [pcm[i : i + FRAME] for i in range(0, len(pcm), FRAME)]
+    messages, code = await _stream(platform, query, chunks)
+    assert code == 1000
+    started = [m for m in messages if m["type"] == "SpeechStarted"]
+    assert started and started[0]["channel"] == [0] and 0 <= started[0]["timestamp"] < 4.0, messages
+    ends = [m for m in messages if m["type"] == "UtteranceEnd"]
+    assert ends and 0 < ends[0]["last_word_end"] <= 4.0, [m["type"] for m in messages]
+    finals = [m for m in messages if m["type"] == "Results" and m["is_final"]]
+    last_word = max(w["end"] for m in finals for w in m["channel"]["alternatives"][0]["words"])
+    assert ends[-1]["last_word_end"] == pytest.approx(last_word, abs=0.01)
+    # Without the flags neither message goes out (Deepgram's default).
+    plain, _ = await _stream(platform, "encoding=linear16&sample_rate=16000", chunks)
+    assert not [m for m in plain if m["type"] in ("SpeechStarted", "UtteranceEnd")]
+
+
+async def test_token_in_the_query_string_logs_in(platform: RunningPlatform) -> None:
+    messages, code = await _stream(
+        platform, f"encoding=linear16&sample_rate=16000&token={platform.api_key}", [b"\x00" * FRAME], {}
+    )
+    assert code == 1000
+    assert messages[0]["type"] == "Metadata" and messages[0]["session_id"]
+    assert messages[-1]["type"] == "Metadata" and messages[-1]["duration"] == pytest.approx(0.1)
+
+
+async def test_webm_opus_streams_through_listen_and_is_archived_as_16k_pcm(platform: RunningPlatform) -> None:
+    from tests.gateway.test_audio import _ogg_opus, dominant_hz
+
+    webm = _ogg_opus(2.0, "webm", hz=660.0)
+    chunks = [webm[i : i + 1000] for i in range(0, len(webm), 1000)]  # MediaRecorder-sized pieces
+    messages, code = await _stream(platform, "encoding=webm", chunks)
+    assert code == 1000
+    assert messages[-1]["duration"] == pytest.approx(2.0, abs=0.1)
+    await wait_ready(platform, messages[0]["session_id"])
+    archived = await asyncio.to_thread(platform.archive.read_pcm, messages[0]["session_id"])
+    assert len(archived) / 32000 == pytest.approx(2.0, abs=0.1)
+    assert dominant_hz(archived) == pytest.approx(660, abs=5)
