@@ -1,7 +1,11 @@
 """The web app in a real browser against a running ``ayka up``: headless Chromium (Debian package, driven
 by playwright-core) with the sample clip as the fake microphone. The browser script is web/e2e/run.mjs
 (``npm --prefix web run test:e2e`` with AYKA_BASE_URL); it saves a screenshot of every page state it
-checks, and this test asserts that every one of them was taken."""
+checks, and this test asserts that every one of them was taken.
+
+The platform allows private webhook URLs (AYKA_WEBHOOK_ALLOW_PRIVATE=true): the script's endpoint is
+http://127.0.0.1:9/hook, a closed local port, since nothing public can be reached here (and a real host
+would receive the test's events). Its deliveries fail, which is what the delivery log is checked for."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ pytestmark = pytest.mark.timeout(READY_S + BROWSER_S + STOP_S + 60)
 
 SCREENSHOTS = [
     "01-signup",
+    "01b-webhook-added",
     "02-live",
     "03-live-recording",
     "04-live-stopped",
@@ -40,6 +45,16 @@ SCREENSHOTS = [
     "10-login",
     "11-phone-session",
     "12-phone-live",
+    "13-settings-key-created",
+    "14-settings-key-revoked",
+    "15-webhook-secret-rotated",
+    "16-webhook-deliveries",
+    "17-session-speaker-renamed",
+    "18-session-retitled",
+    "19-session-leads",
+    "20-sessions-search",
+    "21-sessions-search-none",
+    "22-sessions-after-delete",
 ]
 
 
@@ -48,7 +63,13 @@ def test_sign_up_record_see_captions_and_find_the_session_in_a_real_browser() ->
     assert Path(chromium).exists(), "Chromium is missing: `make test` installs it (apt-get install chromium)"
     assert (WEB / "out" / "index.html").exists(), "the web UI is not built: `make web`"
     root = Path(tempfile.mkdtemp(prefix="ayka-test-e2e-"))
-    up = Up(root / "data", free_port(), AYKA_DIARIZE_BACKEND="offline", AYKA_WEB_DIR=str(WEB / "out"))
+    up = Up(
+        root / "data",
+        free_port(),
+        AYKA_DIARIZE_BACKEND="offline",
+        AYKA_WEB_DIR=str(WEB / "out"),
+        AYKA_WEBHOOK_ALLOW_PRIVATE="true",
+    )
     try:
         up.wait_ready(READY_S)
         results = WEB / "test-results"

@@ -1,19 +1,26 @@
 #!/usr/bin/env node
 // End-to-end test of the web app in headless Chromium against a running platform (`ayka up`).
-// The sample clip plays as the microphone. Steps: sign up, Live (start, captions, stop), sessions list,
-// session detail (transcript + speakers), leads, events, settings, log out, log in.
-// A screenshot of every page goes to web/test-results/. Exits 1 on the first failed step.
+// The sample clip plays as the microphone. Steps: sign up, add a webhook endpoint, Live (start, captions,
+// stop), sessions list, session detail (transcript + speakers, click-to-seek + the highlighted word),
+// leads, events, settings, phone width, log out, log in; then an API key (shown once, listed by its
+// prefix, works, revoked), the webhook's secret (reveal, rotate) and delivery log (the call's events),
+// rename Speaker 1 (transcript, reload, VTT export), title the session, a lead's status (when the call
+// produced a lead), search by title, delete the session.
+// A screenshot of every page state goes to web/test-results/. Exits 1 on the first failed step.
 //
 //   AYKA_BASE_URL        the platform (default http://127.0.0.1:8000)
 //   AYKA_E2E_AUDIO       WAV file used as the microphone (default: the pyannote sample clip in ../.venv)
 //   AYKA_E2E_CHROMIUM    the browser (default /usr/bin/chromium)
 //   AYKA_E2E_CAPTION_S   bound for the first expected caption word (default 60)
 //   AYKA_E2E_RECORD_S    how long to record in total (default 32: the whole 30 s clip)
+//   AYKA_E2E_PROCESS_S   bound, from the end of the call, for diarization and agents (default 180)
 //   AYKA_E2E_WORDS       comma-separated words expected in the captions (default: words of the clip)
+//   AYKA_E2E_WEBHOOK_URL the webhook endpoint added (default http://127.0.0.1:9/hook, a closed port: the
+//                        platform must run with AYKA_WEBHOOK_ALLOW_PRIVATE=true to accept it)
 //   AYKA_E2E_REQUIRE_SPEAKERS=0  accept a transcript whose segments have no speaker label yet (default 1)
 //   AYKA_E2E_HEADED=1    show the browser
 
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -42,6 +49,8 @@ const config = {
     .split(",")
     .map((w) => w.trim().toLowerCase())
     .filter(Boolean),
+  processS: Number(process.env.AYKA_E2E_PROCESS_S || 180),
+  hookUrl: process.env.AYKA_E2E_WEBHOOK_URL || "http://127.0.0.1:9/hook",
   headed: process.env.AYKA_E2E_HEADED === "1",
   requireSpeakers: process.env.AYKA_E2E_REQUIRE_SPEAKERS !== "0",
 };
@@ -109,6 +118,19 @@ async function main() {
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
   });
+  // Confirmations (revoke, rotate, delete) are accepted; each step checks it saw the one it expects.
+  const dialogs = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+  const nav = async (name) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
+  // Nothing loading any more in <main>, and no error shown there.
+  const settled = async () => {
+    await page.waitForFunction(() => !document.querySelector('main [role="status"] .animate-spin'), null, { timeout: 20_000 });
+    const alerts = await page.locator("main [role=alert]").allInnerTexts();
+    if (alerts.length > 0) throw new Error(`error shown: ${alerts.join(" | ")}`);
+  };
   page.on("websocket", (ws) => {
     log(`websocket ${ws.url().replace(/token=[^&]+/, "token=…")}`);
     ws.on("close", () => log("websocket closed"));
@@ -116,7 +138,11 @@ async function main() {
 
   const email = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   const password = `Pw-${Math.random().toString(36).slice(2)}-e2e!`;
+  const tag = Math.random().toString(36).replace(/[^a-z]/g, "").slice(0, 6);
+  const titleWord = `quokka${tag}`; // a title word that is nowhere in the transcript
   let sessionId = null;
+  let hookSecret = "";
+  let stoppedAt = Date.now(); // when the call ended: post-call processing is bounded from then
 
   try {
     await step("platform is up", async () => {
@@ -136,6 +162,28 @@ async function main() {
       await page.getByRole("button", { name: "Sign up" }).click();
       await page.waitForURL(/\/live\/?$/, { timeout: 20_000 });
       return email;
+    });
+
+    // Before recording, so that the call's own events are queued for it (checked in its delivery log below).
+    await step("settings: add a webhook endpoint for the call's events", async () => {
+      await nav("Settings");
+      await page.getByRole("heading", { name: "Settings", level: 1 }).waitFor();
+      await settled();
+      const webhooks = page.locator("section").filter({ has: page.getByRole("heading", { name: "Webhooks", level: 2 }) });
+      await webhooks.getByLabel("Endpoint URL").fill(config.hookUrl);
+      await webhooks.getByLabel("Description (optional)").fill("e2e sink");
+      for (const type of ["transcript.finalized", "session.completed"]) await webhooks.getByRole("checkbox", { name: type, exact: true }).check();
+      await webhooks.getByRole("button", { name: "Add endpoint" }).click();
+      const added = webhooks.getByRole("status").filter({ hasText: "Endpoint added" });
+      await added.or(page.locator("main [role=alert]")).first().waitFor();
+      const alerts = await page.locator("main [role=alert]").allInnerTexts();
+      if (alerts.length > 0) throw new Error(`the endpoint was refused: ${alerts.join(" | ")} (a private URL needs AYKA_WEBHOOK_ALLOW_PRIVATE=true on the platform)`);
+      hookSecret = (await added.locator("code").innerText()).trim();
+      if (hookSecret.length < 16) throw new Error(`the signing secret shown is "${hookSecret}"`);
+      await webhooks.locator("code", { hasText: config.hookUrl }).waitFor();
+      await shot(page, "01b-webhook-added");
+      await nav("Live");
+      return `${config.hookUrl} for lead.finalized, transcript.finalized, session.completed`;
     });
 
     let firstCaptionS = null;
@@ -171,6 +219,7 @@ async function main() {
       await shot(page, "03-live-recording");
       await page.getByRole("button", { name: "Stop" }).click();
       await page.locator('[data-state="closed"]').waitFor({ timeout: 30_000 });
+      stoppedAt = Date.now();
       await page.getByRole("heading", { name: "After the call" }).waitFor();
       const href = await page.getByRole("link", { name: "Open the session" }).getAttribute("href");
       sessionId = new URL(href ?? "", config.baseUrl).searchParams.get("id");
@@ -311,6 +360,208 @@ async function main() {
       await shot(page, "10-login");
       await page.getByRole("button", { name: "Log in" }).click();
       await page.waitForURL(/\/live\/?$/);
+    });
+
+    // ---- Features beyond the happy path, in the same browser: settings, then the session's own tools.
+
+    await step("settings: an API key is shown once, listed by its prefix, works, and stops working when revoked", async () => {
+      await nav("Settings");
+      await page.getByRole("heading", { name: "Settings", level: 1 }).waitFor();
+      await settled();
+      const keys = page.locator("section").filter({ has: page.getByRole("heading", { name: "API keys", level: 2 }) });
+      const keyName = `e2e key ${tag}`;
+      await keys.getByLabel("Key name").fill(keyName);
+      await keys.getByRole("button", { name: "Create key" }).click();
+      const shown = keys.getByTestId("new-api-key");
+      await shown.waitFor();
+      const key = (await shown.innerText()).trim();
+      const row = keys.locator("li").filter({ hasText: keyName });
+      await row.waitFor();
+      const masked = (await row.locator("code").innerText()).trim();
+      if (!masked.endsWith("…") || !key.startsWith(masked.slice(0, -1)) || masked.length > key.length / 2) {
+        throw new Error(`the list shows "${masked}" for the key ${key.slice(0, 8)}…: not a short prefix of it`);
+      }
+      if ((await row.innerText()).includes(key)) throw new Error("the list shows the whole key");
+      await shot(page, "13-settings-key-created");
+      const sessionsWith = (credential) => fetch(`${config.baseUrl}/v1/sessions`, { headers: { Authorization: `Token ${credential}` } });
+      const used = await sessionsWith(key);
+      const listed = used.ok ? JSON.stringify(await used.json()) : "";
+      if (!used.ok || !listed.includes(sessionId ?? "-")) throw new Error(`GET /v1/sessions with the new key: ${used.status}, session ${listed.includes(sessionId ?? "-") ? "" : "not "}listed`);
+      await keys.getByRole("button", { name: "Done" }).click();
+      await page.reload();
+      await row.waitFor();
+      if ((await page.content()).includes(key)) throw new Error("the whole key is still on the page after Done and a reload");
+      await row.getByRole("button", { name: `Revoke key ${keyName}` }).click();
+      await row.waitFor({ state: "detached" });
+      if (!dialogs.at(-1)?.includes("Revoke the key")) throw new Error(`no revoke confirmation (dialogs: ${dialogs.join(" | ")})`);
+      await settled();
+      const revoked = await sessionsWith(key);
+      if (revoked.status !== 401) throw new Error(`the revoked key still gets ${revoked.status} from GET /v1/sessions`);
+      await shot(page, "14-settings-key-revoked");
+      return `${masked} worked (200, session listed), then 401 once revoked`;
+    });
+
+    await step("settings: the webhook's secret is revealed, then rotated; its delivery log has the call's events", async () => {
+      const webhooks = page.locator("section").filter({ has: page.getByRole("heading", { name: "Webhooks", level: 2 }) });
+      await webhooks.locator("code", { hasText: config.hookUrl }).waitFor();
+      const secret = webhooks.getByRole("button", { name: "Copy" }).locator("xpath=preceding-sibling::code");
+      await webhooks.getByRole("button", { name: "Reveal secret" }).click();
+      await secret.waitFor();
+      const revealed = (await secret.innerText()).trim();
+      if (revealed !== hookSecret) throw new Error(`revealed "${revealed.slice(0, 10)}…", created with "${hookSecret.slice(0, 10)}…"`);
+      await webhooks.getByRole("button", { name: "Rotate secret" }).click();
+      let rotated = revealed;
+      for (const until = Date.now() + 10_000; rotated === revealed && Date.now() < until; ) {
+        await page.waitForTimeout(200);
+        rotated = (await secret.innerText()).trim();
+      }
+      if (!dialogs.at(-1)?.includes("Rotate the signing secret")) throw new Error(`no rotate confirmation (dialogs: ${dialogs.join(" | ")})`);
+      if (rotated === revealed || rotated.length < 16) throw new Error(`after Rotate the secret shown is "${rotated.slice(0, 10)}…" (was "${revealed.slice(0, 10)}…")`);
+      // The server keeps the new one: hide, reveal again.
+      await webhooks.getByRole("button", { name: "Hide secret" }).click();
+      await webhooks.getByRole("button", { name: "Reveal secret" }).click();
+      await secret.waitFor();
+      const again = (await secret.innerText()).trim();
+      if (again !== rotated) throw new Error(`after rotating, Reveal shows "${again.slice(0, 10)}…", not the new "${rotated.slice(0, 10)}…"`);
+      await shot(page, "15-webhook-secret-rotated");
+
+      // The endpoint existed before the call, so the agents queued its transcript.finalized and
+      // session.completed for it; the sink (a closed port) refuses them, so each shows a failed attempt.
+      await webhooks.getByRole("button", { name: "Deliveries", exact: true }).click();
+      await webhooks.getByRole("heading", { name: "Deliveries", level: 3 }).waitFor();
+      const wanted = ["transcript.finalized", "session.completed"];
+      const deadline = Math.max(stoppedAt + config.processS * 1000, Date.now() + 10_000);
+      let rows = [];
+      for (;;) {
+        await settled();
+        rows = await webhooks.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.innerText.trim())));
+        const tried = (type) => rows.some((cells) => cells[0] === type && Number(cells[2]) >= 1);
+        if (wanted.every(tried)) break;
+        if (Date.now() > deadline) throw new Error(`${config.processS} s after the call the delivery log has ${JSON.stringify(rows)}; wanted an attempt at each of ${wanted.join(", ")}`);
+        await page.waitForTimeout(2000);
+        await webhooks.getByRole("button", { name: "Refresh" }).click();
+      }
+      await webhooks.getByRole("button", { name: /^Replay delivery / }).first().click();
+      await webhooks.getByRole("status").filter({ hasText: "Replay queued." }).waitFor();
+      await settled();
+      await shot(page, "16-webhook-deliveries");
+      return `secret rotated; deliveries: ${rows.map((cells) => `${cells[0]} ${cells[1].split("\n")[0]} ×${cells[2]}`).join("; ")}; one replayed`;
+    });
+
+    let agents = "";
+    await step("session: rename Speaker 1, see the name in the transcript, after a reload and in the VTT export", async () => {
+      await page.goto(`${config.baseUrl}/sessions/view/?id=${encodeURIComponent(sessionId ?? "")}`);
+      await page.getByTestId("transcript").waitFor();
+      // Rename after diarization has settled, so no relabelling races the name (by now the agents, which
+      // run after it, have queued the deliveries above, so this rarely waits).
+      const deadline = Math.max(stoppedAt + config.processS * 1000, Date.now() + 5_000);
+      let meta = "";
+      for (;;) {
+        meta = (await page.getByTestId("session-meta").innerText()).replace(/\s+/g, " ");
+        if (/diarization (done|failed|off)/.test(meta) && /agents (done|failed|off)/.test(meta)) break;
+        if (Date.now() > deadline) {
+          log(`note: diarization/agents not finished ${config.processS} s after the call (${meta}); renaming anyway`);
+          break;
+        }
+        await page.waitForTimeout(3000);
+        await page.reload();
+        await page.getByTestId("transcript").waitFor();
+      }
+      agents = /agents (\w+)/.exec(meta)?.[1] ?? "?";
+      const newName = `Dana ${tag}`;
+      const input = page.getByLabel("Name of speaker 1", { exact: true });
+      await input.fill(newName);
+      await page.locator("li").filter({ has: input }).getByRole("button", { name: "Rename" }).click();
+      const labelled = page.locator('[data-testid=transcript] [data-testid=segment-speaker][data-speaker="0"]');
+      const allNamed = async () => {
+        const names = await labelled.allInnerTexts();
+        return names.length > 0 && names.every((n) => n.trim() === newName);
+      };
+      await page.waitForFunction(
+        (name) => {
+          const spans = [...document.querySelectorAll('[data-testid=transcript] [data-testid=segment-speaker][data-speaker="0"]')];
+          return spans.length > 0 && spans.every((s) => s.textContent.trim() === name);
+        },
+        newName,
+        { timeout: 10_000 },
+      );
+      await page.reload();
+      await page.getByTestId("transcript").waitFor();
+      await settled();
+      if ((await input.inputValue()) !== newName || !(await allNamed())) throw new Error(`after a reload speaker 1 is "${await input.inputValue()}" / ${JSON.stringify(await labelled.allInnerTexts())}`);
+      await shot(page, "17-session-speaker-renamed");
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export VTT" }).click()]);
+      const vtt = readFileSync(await download.path(), "utf8");
+      if (!/^\uFEFF?WEBVTT/.test(vtt) || !vtt.includes("-->")) throw new Error(`${download.suggestedFilename()} is not WebVTT: ${JSON.stringify(vtt.slice(0, 120))}`);
+      if (foundWords(vtt).length === 0) throw new Error(`the VTT has none of the expected words: ${JSON.stringify(vtt.slice(0, 300))}`);
+      if (!vtt.includes(`<v ${newName}>`)) throw new Error(`the VTT has no cue voiced by "${newName}": ${JSON.stringify(vtt.slice(0, 300))}`);
+      return `${(await labelled.count())} turn(s) of speaker 1 now "${newName}"; ${download.suggestedFilename()}: ${vtt.split("-->").length - 1} cues, words ${foundWords(vtt).join(", ")}`;
+    });
+
+    await step("session: give it a title", async () => {
+      await page.getByRole("button", { name: "Rename session" }).click();
+      await page.getByLabel("Session title").fill(`E2E ${titleWord} call`);
+      await page.getByRole("button", { name: "Save", exact: true }).click();
+      await page.getByRole("heading", { name: `E2E ${titleWord} call`, level: 1 }).waitFor();
+      await shot(page, "18-session-retitled");
+    });
+
+    await step("leads: change the status of the session's lead (when the call produced one)", async () => {
+      await page.getByRole("main").getByRole("link", { name: "Leads", exact: true }).click();
+      await page.waitForURL(/\/leads\/?\?session_id=/);
+      await page.getByRole("heading", { name: "Leads", level: 1 }).waitFor();
+      await settled();
+      const cards = page.getByTestId("lead-card");
+      const count = await cards.count();
+      if (count === 0) {
+        await shot(page, "19-session-leads");
+        log(`note: the call produced no lead (agents ${agents}), so no lead status was changed`);
+        return `no lead from this call (agents ${agents}): status change skipped`;
+      }
+      const status = cards.first().getByLabel("Status");
+      const from = await status.inputValue();
+      const to = from === "contacted" ? "qualified" : "contacted";
+      await status.selectOption(to);
+      await page.waitForFunction(() => !document.querySelector("[data-testid=lead-card] select:disabled"), null, { timeout: 10_000 });
+      await settled();
+      await page.reload();
+      await cards.first().waitFor();
+      const saved = await cards.first().getByLabel("Status").inputValue();
+      if (saved !== to) throw new Error(`the lead's status is "${saved}" after a reload, not "${to}"`);
+      await shot(page, "19-session-leads");
+      return `${count} lead(s); the first went ${from} -> ${to}`;
+    });
+
+    await step("sessions: search finds the session by a word of its title, and nothing for an unknown word", async () => {
+      await nav("Sessions");
+      await page.waitForURL(/\/sessions\/?$/);
+      const search = page.getByLabel("Search sessions");
+      const rows = page.getByTestId("session-row");
+      await rows.first().waitFor();
+      // The list already shows the session: wait for the answer to the search itself before looking.
+      const searched = (word) => page.waitForResponse((r) => r.url().includes("/v1/sessions?") && new URL(r.url()).searchParams.get("q") === word);
+      await Promise.all([searched(titleWord), search.fill(titleWord)]);
+      await settled();
+      if ((await page.locator(`a[href*="id=${sessionId}"]`).count()) !== 1) throw new Error(`searching "${titleWord}" does not list session ${sessionId}`);
+      await shot(page, "20-sessions-search");
+      await Promise.all([searched(`zz${tag}nomatch`), search.fill(`zz${tag}nomatch`)]);
+      await page.getByText("No session matches your search.").waitFor({ timeout: 10_000 });
+      if ((await rows.count()) !== 0) throw new Error(`an unknown word still lists ${await rows.count()} session(s)`);
+      await shot(page, "21-sessions-search-none");
+      return `"${titleWord}" -> 1 session; "zz${tag}nomatch" -> none`;
+    });
+
+    await step("session: delete it; it is gone from the list and its page", async () => {
+      await page.goto(`${config.baseUrl}/sessions/view/?id=${encodeURIComponent(sessionId ?? "")}`);
+      await page.getByTestId("transcript").waitFor();
+      await page.getByRole("main").getByRole("button", { name: "Delete", exact: true }).click();
+      await page.waitForURL(/\/sessions\/?$/, { timeout: 30_000 });
+      if (!dialogs.at(-1)?.includes("Delete this session")) throw new Error(`no delete confirmation (dialogs: ${dialogs.join(" | ")})`);
+      await page.getByText("No sessions yet.").waitFor({ timeout: 20_000 });
+      if ((await page.locator(`a[href*="id=${sessionId}"]`).count()) !== 0) throw new Error(`session ${sessionId} is still listed`);
+      await shot(page, "22-sessions-after-delete");
+      await page.goto(`${config.baseUrl}/sessions/view/?id=${encodeURIComponent(sessionId ?? "")}`);
+      await page.getByText("This session does not exist (or is not yours).").waitFor();
     });
   } catch (err) {
     await shot(page, "failure").catch(() => undefined);
