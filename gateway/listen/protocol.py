@@ -117,8 +117,16 @@ class ListenParams:
     channels: int = 1
     options: bus.StreamOptions = field(default_factory=bus.StreamOptions)
     session_id: str | None = None  # resume this session
-    resume_seq: int = 0  # sequence number of the first frame the client resends
+    # Sequence number of the first frame the client resends (linear16 16 kHz mono only: frames are counted
+    # in 3200-byte units). None: nothing is resent, the audio continues after what the session has.
+    resume_seq: int | None = None
     resume_final: int | None = None  # finals the client already has
+
+    @property
+    def frames_one_to_one(self) -> bool:
+        """Client bytes become bus frames unchanged (3200 bytes = frame n), so a resent frame keeps its
+        number and the bus drops the duplicate; any decoding or resampling breaks that."""
+        return self.encoding is Encoding.LINEAR16 and self.sample_rate == 16000 and self.channels == 1
 
 
 def parse_params(query: Mapping[str, str], multi_tags: list[str] | None = None) -> ListenParams:
@@ -179,6 +187,12 @@ def parse_params(query: Mapping[str, str], multi_tags: list[str] | None = None) 
             raise ProtocolError(CloseCode.BAD_PARAMETER, "session_id is not a valid session id") from None
     if "resume_seq" in query:
         params.resume_seq = _int("resume_seq", query["resume_seq"], 0, 10**9)
+        if not params.frames_one_to_one:
+            raise ProtocolError(
+                CloseCode.BAD_PARAMETER,
+                "resume_seq needs encoding=linear16&sample_rate=16000&channels=1; resume other audio "
+                "with session_id alone",
+            )
     if "resume_final" in query:
         params.resume_final = _int("resume_final", query["resume_final"], 0, 10**9)
     return params

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from ayka import bus
-from gateway.audio import AudioDecoder, ContainerDecoder, DecodeError, Encoding, make_decoder
+from gateway.audio import FRAME_BYTES, AudioDecoder, ContainerDecoder, DecodeError, Framer, make_decoder
 from gateway.ingest import AudioIngest, NoCapacity
 from gateway.listen import protocol
 from gateway.listen.protocol import CloseCode, Control, ListenParams, ProtocolError
@@ -90,9 +91,7 @@ class LiveStream:
         self.connection_id = uuid.uuid4().hex
         self.session_id = params.session_id or protocol.new_session_id()
         self.decoder = decoder or make_decoder(params.encoding, params.sample_rate, params.channels)
-        self.raw_16k = (
-            params.encoding is Encoding.LINEAR16 and params.sample_rate == 16000 and params.channels == 1
-        )
+        self.raw_16k = params.frames_one_to_one
         self.ingest: AudioIngest | None = None
         self.status = StreamState.OPENING
         self.finals_sent = 0
@@ -202,14 +201,32 @@ class LiveStream:
                 options=self.options,
                 started_at=time.time(),
             )
-            self.ingest = AudioIngest(self.state.js, start, next_seq=self.params.resume_seq)
-        if self.raw_16k:
+            next_seq = self.params.resume_seq
+            if next_seq is None:
+                next_seq = await self._next_seq_on_bus()
+            self.ingest = AudioIngest(self.state.js, start, next_seq=next_seq)
+        if (
+            self.params.resume_seq is not None
+        ):  # 1:1 frames only (parse_params): resent frames keep their numbers
             self.ingest.next_seq = self.params.resume_seq
+            self.ingest.published_bytes = self.params.resume_seq * FRAME_BYTES
+            self.ingest.framer = Framer()  # resent audio starts on a frame boundary
         self.processed_s = max(self.processed_s, self.ingest.duration_s)  # corrected by the next report
         replay = self.params.resume_final
         if replay is None:  # finals that end after the first resent frame start are new to the client
             replay = -1
         await self._subscribe(replay_from_final=replay)
+
+    async def _next_seq_on_bus(self) -> int:
+        """The number the session's next frame gets when another gateway published its audio: one past the
+        last frame on ``audio.<session>`` (markers carry the next frame's number)."""
+        try:
+            last = await self.state.js.get_last_msg(bus.AUDIO_STREAM, bus.audio_subject(self.session_id))
+        except NotFoundError:
+            return 0
+        headers = last.headers or {}
+        seq = int(headers.get(bus.HDR_SEQ, "-1"))
+        return seq + 1 if headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO) == bus.FrameKind.AUDIO else seq
 
     async def _attach(self) -> None:
         kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
@@ -303,7 +320,8 @@ class LiveStream:
         replay_from = self._replay_from_final
         if replay_from > 0 and result.index < replay_from:
             return
-        if replay_from < 0 and result.end_s <= self.params.resume_seq * 0.1 and self.params.session_id:
+        resent_from_s = (self.params.resume_seq or 0) * 0.1
+        if replay_from < 0 and result.end_s <= resent_from_s and self.params.session_id:
             return
         self.finals_sent = max(self.finals_sent, result.index + 1)
         self.words_sent += len(result.words)

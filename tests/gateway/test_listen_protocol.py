@@ -77,6 +77,10 @@ def test_endpointing_false_turns_it_off() -> None:
         ({"session_id": "a.b"}, "session_id"),
         ({"min_speakers": "0"}, "min_speakers"),
         ({"min_speakers": "4", "max_speakers": "2"}, "min_speakers"),
+        ({"session_id": "abc", "resume_seq": "3"}, "resume_seq"),  # containers are not framed 1:1
+        ({"encoding": "linear16", "sample_rate": "48000", "resume_seq": "3"}, "resume_seq"),
+        ({"encoding": "linear16", "sample_rate": "16000", "channels": "2", "resume_seq": "3"}, "resume_seq"),
+        ({"encoding": "mulaw", "sample_rate": "16000", "resume_seq": "3"}, "resume_seq"),
     ],
 )
 def test_bad_parameters_close_with_a_reason_naming_them(query: dict[str, str], names: str) -> None:
@@ -84,6 +88,14 @@ def test_bad_parameters_close_with_a_reason_naming_them(query: dict[str, str], n
         parse_params(query)
     assert err.value.code is CloseCode.BAD_PARAMETER
     assert names in err.value.reason
+
+
+def test_resume_seq_counts_linear16_16k_mono_frames() -> None:
+    params = parse_params(
+        {"encoding": "linear16", "sample_rate": "16000", "session_id": "abc", "resume_seq": "7"}
+    )
+    assert params.resume_seq == 7 and params.frames_one_to_one
+    assert parse_params({"encoding": "webm", "session_id": "abc"}).resume_seq is None
 
 
 def test_control_messages() -> None:

@@ -146,3 +146,53 @@ async def test_a_session_nobody_comes_back_to_is_closed_by_its_worker(
     assert row.ended_at is not None
     archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
     assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest()
+
+
+async def test_resampled_audio_resumes_without_resume_seq_and_is_neither_lost_nor_doubled(
+    platform: RunningPlatform,
+) -> None:
+    """48 kHz audio is resampled, so client bytes do not map to bus frames: resume_seq is refused, and a
+    resume with session_id alone (here on another gateway) continues after the audio the session has."""
+    from tests.gateway.test_audio import dominant_hz, tone
+    from tests.gateway.test_listen_limits import gateway
+
+    second = tone(48000, 1.0, hz=880.0).astype("<i2").tobytes()
+    first = tone(48000, 1.0, hz=440.0).astype("<i2").tobytes()
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = "encoding=linear16&sample_rate=48000&channels=1"
+    ws = await websockets.connect(f"{platform.ws_url}?{base}", additional_headers=headers)
+    session_id = json.loads(await ws.recv())["session_id"]
+    for i in range(0, len(first), 9600):
+        await ws.send(first[i : i + 9600])
+    await asyncio.sleep(0.5)
+    ws.transport.abort()
+
+    async with gateway(platform) as other:
+        url = f"{other}?{base}&session_id={session_id}"
+        async with websockets.connect(f"{url}&resume_seq=5", additional_headers=headers) as refused:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for _ in refused:
+                    pass
+        assert refused.close_code == 4000
+        assert "resume_seq" in (refused.close_reason or "")
+
+        messages: list[dict[str, Any]] = []
+        async with websockets.connect(url, additional_headers=headers) as again:
+            reader = asyncio.create_task(_drain_until_closed(again, messages))
+            for i in range(0, len(second), 9600):
+                await again.send(second[i : i + 9600])
+            await again.send(json.dumps({"type": "CloseStream"}))
+            await asyncio.wait_for(reader, 60)
+    assert again.close_code == 1000, again.close_reason
+    assert messages[0]["resumed"] is True and 8 <= messages[0]["next_seq"] <= 10
+    deadline = asyncio.get_running_loop().time() + 60
+    while (
+        row := await sessions_repo.get(platform.pool, platform.owner_id, session_id)
+    ) is None or row.ready_at is None:
+        assert asyncio.get_running_loop().time() < deadline, row
+        await asyncio.sleep(0.2)
+    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    assert abs(len(archived) / 32000 - 2.0) < 0.15, "resumed audio was lost or doubled"
+    half = len(archived) // 2
+    assert abs(dominant_hz(archived[: half - 3200]) - 440) < 10
+    assert abs(dominant_hz(archived[half + 3200 :]) - 880) < 10
