@@ -11,7 +11,10 @@ import httpx
 import soundfile
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.frame import Frame
 
+from persistence.repositories import sessions as sessions_repo
 from tests.data.clips import sample_clip
 from tests.fixtures.platform import RunningPlatform
 
@@ -80,3 +83,52 @@ async def test_a_malformed_offer_is_a_422_not_a_500(platform: RunningPlatform) -
         )
     assert response.status_code == 422, response.text
     assert "audio" in response.json()["error"]["message"]
+
+
+class _MuteTrack(MediaStreamTrack):
+    """An audio track that never yields a frame: a peer that stopped sending RTP."""
+
+    kind = "audio"
+
+    async def recv(self) -> Frame:
+        await asyncio.Event().wait()
+        raise MediaStreamError
+
+
+async def test_a_peer_that_sends_no_audio_is_closed_after_the_idle_timeout(platform: RunningPlatform) -> None:
+    from tests.gateway.test_listen_limits import gateway
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    channel = pc.createDataChannel("results")
+    messages: list[dict[str, Any]] = []
+    closing = asyncio.Event()
+
+    @channel.on("message")
+    def on_message(raw: str) -> None:
+        messages.append(json.loads(raw))
+        if messages[-1].get("type") == "Metadata" and "finals" in messages[-1]:
+            closing.set()
+
+    pc.addTrack(_MuteTrack())
+    await pc.setLocalDescription(await pc.createOffer())
+    async with gateway(platform, idle_timeout_s=4.0) as ws_url:
+        base_url = ws_url.replace("ws://", "http://").removesuffix("/v1/listen")
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            response = await client.post(
+                "/v1/webrtc/offer",
+                json={"sdp": pc.localDescription.sdp, "type": "offer"},
+                headers={"Authorization": f"Token {platform.api_key}"},
+            )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        started = asyncio.get_running_loop().time()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+        async with asyncio.timeout(30):
+            await closing.wait()
+        elapsed = asyncio.get_running_loop().time() - started
+    await pc.close()
+    assert 3.5 <= elapsed <= 12, elapsed
+    errors = [m for m in messages if m["type"] == "Error"]
+    assert errors and errors[0]["code"] == "1011" and "NET-0001" in errors[0]["message"], messages
+    row = await sessions_repo.get(platform.pool, platform.owner_id, answer["session_id"])
+    assert row is not None and row.ended_at is not None, "the idle session is flushed and ended"
