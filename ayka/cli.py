@@ -27,12 +27,24 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=stream,
-    )
-    for noisy in ("httpx", "botocore", "urllib3", "faster_whisper"):
+    """Services (gateway, workers) log JSON lines with secrets redacted (ayka.logs)."""
+    from ayka.logs import configure_logging
+
+    configure_logging(settings.log_level, stream)
+
+
+def _progress_logging(settings: Settings, stream: TextIO) -> None:
+    """`ayka up` talks to a person: plain lines (its children's JSON logs go to <data dir>/logs)."""
+    from ayka.logs import QUIET_LOGGERS, redact
+
+    class Redacted(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(Redacted("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -44,7 +56,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.asr_workers is not None:
         overrides["asr_workers"] = args.asr_workers
     settings = _settings(**overrides)
-    _logging(settings, sys.stdout)  # progress on stdout; stderr carries only a start-up error, in one line
+    _progress_logging(settings, sys.stdout)  # stdout; stderr carries only a start-up error, in one line
     from ayka.runtime.supervisor import up
 
     return up(settings, settings.asr_workers)
@@ -67,6 +79,8 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's loggers go through our JSON handler (redacted), not its own
+        access_log=False,  # gateway.middleware logs each request once (JSON, redacted)
         ws_max_size=settings.max_frame_bytes * 4,
         ws_ping_interval=20,
         ws_ping_timeout=20,

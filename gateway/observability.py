@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import contextvars
 import importlib.util
-import json
 import logging
-import re
-import sys
-import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from ayka import logs
+from ayka.logs import JsonFormatter, redact, request_id_var
 from ayka.settings import Settings
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("ayka_request_id", default="")
+__all__ = ["JsonFormatter", "redact", "request_id_var"]  # re-exported: they live in ayka.logs
+
+log = logging.getLogger("ayka.gateway")
 # The error code of the current request, written by the error handlers into a holder the middleware
 # created (a shared list, so it is seen even when a handler runs in a copied context).
 error_code_var: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
@@ -59,83 +59,64 @@ def metrics_payload() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-# ---------------------------------------------------------------- redaction
-
-_REDACTIONS = [
-    # Authorization headers and their schemes.
-    (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
-    # Our API keys and webhook secrets wherever they appear.
-    (re.compile(r"ayka_[A-Za-z0-9_-]{8,}"), "ayka_[redacted]"),
-    (re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"), "whsec_[redacted]"),
-    # JWTs (three base64url parts).
-    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "[redacted-jwt]"),
-    # Query strings and JSON fields that carry secrets.
-    (
-        re.compile(
-            r"(?i)((?:access_token|refresh_token|token|password|secret|sig|api_key|key)[\"']?\s*[=:]\s*[\"']?)"
-            r"[^&\s\"',}]+"
-        ),
-        r"\1[redacted]",
-    ),
-]
-
-
-def redact(text: str) -> str:
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, extra fields; redacted."""
-
-    _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        request_id = request_id_var.get()
-        if request_id:
-            entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in self._RESERVED and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str))
+# ---------------------------------------------------------------- logs
 
 
 def configure_logging(settings: Settings) -> None:
-    """JSON logs on stderr for the ``ayka`` loggers (idempotent: tests build many apps)."""
-    logger = logging.getLogger("ayka")
-    logger.setLevel(settings.log_level)
-    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        logger.propagate = True
+    """JSON logs for every logger, each line once, secrets redacted (idempotent: tests build many apps)."""
+    logs.configure_logging(settings.log_level)
+
+
+# ---------------------------------------------------------------- errors (Sentry)
+
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "sec-websocket-protocol", "x-api-key"})
+
+
+def _scrub(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    """Take secrets out of an event before it leaves: credential headers, query values, log messages."""
+    request = event.get("request") or {}
+    headers = request.get("headers") or {}
+    for name in list(headers):
+        if name.lower() in _SECRET_HEADERS:
+            headers[name] = "[redacted]"
+    for field in ("query_string", "url"):
+        if isinstance(request.get(field), str):
+            request[field] = redact(request[field])
+    for holder in (event.get("logentry"), event.get("message")):
+        if isinstance(holder, dict):
+            for key in ("message", "formatted"):
+                if isinstance(holder.get(key), str):
+                    holder[key] = redact(holder[key])
+    if isinstance(event.get("message"), str):
+        event["message"] = redact(event["message"])
+    return event
+
+
+def _scrub_breadcrumb(crumb: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(crumb.get("message"), str):
+        crumb["message"] = redact(crumb["message"])
+    data = crumb.get("data")
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str):
+                data[key] = redact(value)
+    return crumb
 
 
 def configure_sentry(settings: Settings) -> bool:
-    """Start Sentry when a DSN is set and sentry_sdk is importable; True when it was started."""
-    if not settings.sentry_dsn or importlib.util.find_spec("sentry_sdk") is None:
+    """Start Sentry when a DSN is set; True when it was started. A DSN without the SDK installed is a
+    warning (install the ``sentry`` extra), not a failure."""
+    if not settings.sentry_dsn:
+        return False
+    if importlib.util.find_spec("sentry_sdk") is None:
+        log.warning("AYKA_SENTRY_DSN is set but sentry-sdk is not installed (pip install 'ayka[sentry]')")
         return False
     import sentry_sdk
 
-    def _scrub(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
-        request = event.get("request") or {}
-        headers = request.get("headers") or {}
-        for name in list(headers):
-            if name.lower() in {"authorization", "cookie", "sec-websocket-protocol"}:
-                headers[name] = "[redacted]"
-        if isinstance(request.get("query_string"), str):
-            request["query_string"] = redact(request["query_string"])
-        return event
-
-    sentry_sdk.init(dsn=settings.sentry_dsn, send_default_pii=False, before_send=_scrub)
+    sentry_sdk.init(
+        dsn=settings.sentry_dsn,
+        send_default_pii=False,
+        before_send=_scrub,  # type: ignore[arg-type]
+        before_breadcrumb=_scrub_breadcrumb,  # type: ignore[arg-type]
+    )
     return True
