@@ -11,16 +11,12 @@ from gateway.api.schemas.common import StrictModel
 
 
 class WebhookEventType(enum.StrEnum):
-    """What an endpoint can subscribe to (the EVENTS subjects of ayka.bus)."""
+    """What an endpoint can subscribe to: exactly the events the agents pipeline queues for delivery
+    (``agents.webhooks.outbox.EventType``); a test keeps the two equal."""
 
     LEAD_FINALIZED = "lead.finalized"
     TRANSCRIPT_FINALIZED = "transcript.finalized"
-    SESSION_READY = "session.ready"
-    SESSION_DIARIZED = "session.diarized"
     SESSION_COMPLETED = "session.completed"
-    SESSION_DELETED = "session.deleted"
-    RECORDING_UPLOADED = "recording.uploaded"
-    AGENTS_DONE = "agents.done"
 
 
 class WebhookCreate(StrictModel):

@@ -170,15 +170,7 @@ export interface Delivery {
   delivered_at: string | null;
 }
 
-export const WEBHOOK_EVENT_TYPES = [
-  "lead.finalized",
-  "transcript.finalized",
-  "session.ready",
-  "session.diarized",
-  "session.completed",
-  "session.deleted",
-  "recording.uploaded",
-  "agents.done",
-] as const;
+// What the server delivers (gateway/api/schemas/webhooks.py WebhookEventType).
+export const WEBHOOK_EVENT_TYPES = ["lead.finalized", "transcript.finalized", "session.completed"] as const;
 
 export type TranscriptFormat = "txt" | "srt" | "vtt";
