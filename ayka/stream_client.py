@@ -24,6 +24,8 @@ from websockets.asyncio.client import ClientConnection
 
 FRAME_BYTES = 3200  # 100 ms of 16 kHz mono PCM16
 RING_FRAMES = 600  # resend window: 60 s
+TOO_FAR_BEHIND = 4004  # the server's transcription fell behind (we sent faster than real time): resume later
+BEHIND_PAUSE_S = 5.0
 
 
 @dataclass
@@ -143,35 +145,52 @@ async def file_frames(path: Path, realtime: bool) -> AsyncIterator[bytes]:
         yield pending
 
 
-async def mic_frames() -> AsyncIterator[bytes]:
-    """The default microphone via FFmpeg's ALSA/PulseAudio input (PyAV)."""
+def open_microphone() -> Any:
+    """The default microphone as a PyAV input container: PulseAudio, then ALSA."""
     import av
 
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    for fmt, device in (("pulse", "default"), ("alsa", "default")):
+        with contextlib.suppress(Exception):
+            return av.open(device, format=fmt)
+    raise RuntimeError("no microphone found (tried PulseAudio and ALSA)")
+
+
+async def mic_frames(open_input: Callable[[], Any] = open_microphone) -> AsyncIterator[bytes]:
+    """100 ms frames from a capture device (``open_input`` returns a PyAV input container; the default
+    microphone unless told otherwise). A capture that fails, at the start or mid-stream, raises here, so
+    the stream can still be ended cleanly."""
+    import av
+
+    queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
-    def capture() -> None:
-        container = None
-        for fmt, device in (("pulse", "default"), ("alsa", "default")):
-            with contextlib.suppress(Exception):
-                container = av.open(device, format=fmt)
-                break
-        if container is None:
-            loop.call_soon_threadsafe(queue.put_nowait, None)
-            return
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
-        for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                loop.call_soon_threadsafe(queue.put_nowait, bytes(out.planes[0])[: out.samples * 2])
+    def put(item: bytes | BaseException | None) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
 
-    loop.run_in_executor(None, capture)
+    def capture() -> None:
+        try:
+            with open_input() as container:
+                resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+                for frame in container.decode(audio=0):
+                    for out in resampler.resample(frame):
+                        put(bytes(out.planes[0])[: out.samples * 2])
+        except Exception as exc:
+            put(exc)
+        finally:
+            put(None)  # the end, however capture stopped: the reader must never wait forever
+
+    capturing = loop.run_in_executor(None, capture)
     pending = b""
     while (chunk := await queue.get()) is not None:
+        if isinstance(chunk, BaseException):
+            raise chunk
         pending += chunk
         while len(pending) >= FRAME_BYTES:
             frame, pending = pending[:FRAME_BYTES], pending[FRAME_BYTES:]
             yield frame
-    raise RuntimeError("no microphone found (tried PulseAudio and ALSA)")
+    await capturing
+    if pending:
+        yield pending
 
 
 @dataclass
@@ -180,6 +199,7 @@ class StreamResult:
     reconnects: int
     close_code: int | None
     close_reason: str
+    source_error: str = ""  # the audio source failed mid-stream; the stream was still ended cleanly
 
 
 async def stream_frames(
@@ -192,7 +212,8 @@ async def stream_frames(
     max_reconnects: int = 5,
 ) -> StreamResult:
     """Stream 100 ms frames; reconnect and resume the session (resending unacknowledged frames) when the
-    connection drops; finish with Finalize + CloseStream."""
+    connection drops, or after a pause when the server's transcription fell behind (4004); finish with
+    Finalize + CloseStream, also when the frame source fails (``StreamResult.source_error`` says why)."""
     transcript = Transcript()
     ring: collections.deque[tuple[int, bytes]] = collections.deque(maxlen=RING_FRAMES)
     next_seq = 0
@@ -201,6 +222,7 @@ async def stream_frames(
     query.update(params or {})
     ws_base = base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/")
     exhausted = False
+    source_error = ""
     frames_iter = frames.__aiter__()
     while True:
         q = dict(query)
@@ -220,27 +242,38 @@ async def stream_frames(
                 for seq, frame in list(ring):  # resend what was not acknowledged
                     await ws.send(frame)
                     del seq
-                if not exhausted:
-                    async for frame in frames_iter:
-                        ring.append((next_seq, frame))
-                        next_seq += 1
-                        await ws.send(frame)
-                    exhausted = True
+                while not exhausted:
+                    try:
+                        frame = await anext(frames_iter)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    except Exception as exc:  # a microphone unplugged: end the session, keep what was said
+                        source_error = f"{type(exc).__name__}: {exc}"
+                        exhausted = True
+                        break
+                    ring.append((next_seq, frame))
+                    next_seq += 1
+                    await ws.send(frame)
                 await ws.send(json.dumps({"type": "Finalize"}))
                 await ws.send(json.dumps({"type": "CloseStream"}))
                 await reader
-                return StreamResult(transcript, reconnects, ws.close_code, ws.close_reason or "")
+                return StreamResult(
+                    transcript, reconnects, ws.close_code, ws.close_reason or "", source_error
+                )
         except (websockets.ConnectionClosedError, OSError) as exc:
             if (
                 isinstance(exc, websockets.ConnectionClosedError)
                 and exc.rcvd is not None
-                and exc.rcvd.code not in (1001, 1006, 1011, 1012)
+                and exc.rcvd.code not in (1001, 1006, 1011, 1012, TOO_FAR_BEHIND)
             ):
-                return StreamResult(transcript, reconnects, exc.rcvd.code, exc.rcvd.reason)
+                return StreamResult(transcript, reconnects, exc.rcvd.code, exc.rcvd.reason, source_error)
             if not transcript.session_id or reconnects >= max_reconnects:
                 raise
             reconnects += 1
-            await asyncio.sleep(min(0.5 * reconnects, 3))
+            rcvd = exc.rcvd if isinstance(exc, websockets.ConnectionClosedError) else None
+            behind = rcvd is not None and rcvd.code == TOO_FAR_BEHIND
+            await asyncio.sleep(BEHIND_PAUSE_S if behind else min(0.5 * reconnects, 3))
 
 
 async def _read(
@@ -289,6 +322,8 @@ def run_stream_command(args: argparse.Namespace) -> int:
     except (OSError, websockets.WebSocketException) as exc:
         print(f"ayka stream: {exc}", file=sys.stderr)
         return 1
+    if result.source_error:
+        print(f"ayka stream: the audio source failed: {result.source_error}", file=sys.stderr)
     if result.close_code not in (None, 1000):
         print(f"ayka stream: closed with {result.close_code}: {result.close_reason}", file=sys.stderr)
         return 1
@@ -311,4 +346,4 @@ def run_stream_command(args: argparse.Namespace) -> int:
             f"wrote {out.with_suffix('.json')}, .srt, .vtt (session {result.transcript.session_id})",
             file=sys.stderr,
         )
-    return 0
+    return 1 if result.source_error else 0

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import soundfile
 
+from ayka.stream_client import mic_frames, stream_frames
+from persistence.repositories import sessions as sessions_repo
 from tests.data.clips import sample_clip
 from tests.fixtures.platform import RunningPlatform
 
@@ -64,3 +68,51 @@ async def test_stream_with_a_wrong_key_fails_with_the_reason(
     code, _out, err = await _run(str(wav), "--fast", "--url", platform.base_url, "--key", "ayka_wrong")
     assert code == 1
     assert "1008" in err and "invalid_api_key" in err
+
+
+def _sine(seconds: float, hz: int = 440) -> Any:
+    import av
+
+    return av.open(f"sine=frequency={hz}:duration={seconds}:sample_rate=48000", format="lavfi")
+
+
+async def test_mic_capture_from_an_injected_source_streams_to_a_closed_session(
+    platform: RunningPlatform,
+) -> None:
+    result = await asyncio.wait_for(
+        stream_frames(platform.base_url, platform.api_key, mic_frames(lambda: _sine(2.0))), 60
+    )
+    assert result.close_code == 1000 and not result.source_error
+    closing = result.transcript.closing_metadata
+    assert closing is not None and abs(closing["duration"] - 2.0) < 0.1
+
+
+class _Unplugged:
+    """A capture device that fails after 0.5 s (a USB microphone pulled out)."""
+
+    def __init__(self) -> None:
+        self.inner = _sine(10.0)
+
+    def __enter__(self) -> _Unplugged:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.close()
+
+    def decode(self, audio: int = 0) -> Iterator[Any]:
+        for frame in self.inner.decode(audio=audio):
+            if frame.pts is not None and frame.pts >= 24000:
+                raise OSError("Input/output error: device unplugged")
+            yield frame
+
+
+async def test_mic_capture_that_fails_mid_stream_still_ends_the_session(platform: RunningPlatform) -> None:
+    result = await asyncio.wait_for(
+        stream_frames(platform.base_url, platform.api_key, mic_frames(_Unplugged)), 60
+    )
+    assert "device unplugged" in result.source_error
+    assert result.close_code == 1000, "CloseStream went out: the session ended cleanly"
+    closing = result.transcript.closing_metadata
+    assert closing is not None and abs(closing["duration"] - 0.5) < 0.1
+    row = await sessions_repo.get(platform.pool, platform.owner_id, result.transcript.session_id)
+    assert row is not None and row.ended_at is not None
