@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+from prometheus_client import REGISTRY
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 # A connection of our own, or one acquired from a pool (a proxy with the same methods).
@@ -20,12 +24,39 @@ async def _init_connection(conn: Connection) -> None:
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+class PoolMetrics(Collector):
+    """``ayka_db_pool_size`` and ``ayka_db_pool_in_use``, read from this process's open pools at scrape
+    time (summed: a process normally has one)."""
+
+    def __init__(self) -> None:
+        self.pools: list[Pool] = []  # asyncpg pools take no weak references; closed ones are dropped
+
+    def add(self, pool: Pool) -> None:
+        self.pools.append(pool)
+
+    def collect(self) -> Iterator[Metric]:
+        self.pools = [pool for pool in self.pools if not pool.is_closing()]
+        size = GaugeMetricFamily(
+            "ayka_db_pool_size", "Connections the database pools may open (their max size)."
+        )
+        in_use = GaugeMetricFamily("ayka_db_pool_in_use", "Database connections acquired from the pools now.")
+        size.add_metric([], sum(pool.get_max_size() for pool in self.pools))
+        in_use.add_metric([], sum(pool.get_size() - pool.get_idle_size() for pool in self.pools))
+        yield size
+        yield in_use
+
+
+POOL_METRICS = PoolMetrics()
+REGISTRY.register(POOL_METRICS)
+
+
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> Pool:
     """Open a pool; ``kwargs`` go to ``asyncpg.create_pool`` (timeouts, ``command_timeout``)."""
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=_init_connection, **kwargs
     )
     assert pool is not None
+    POOL_METRICS.add(pool)
     return pool
 
 

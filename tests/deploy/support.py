@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
 import re
 import subprocess
@@ -32,10 +33,42 @@ AYKA_COMMANDS = frozenset(
     }
 )
 
+# The modules that define the platform's Prometheus metrics; importing them registers the metrics.
+METRIC_MODULES = (
+    "gateway.observability",
+    "stream_asr.metrics",
+    "persistence.recorder",
+    "persistence.db",
+    "agents.metrics",
+)
+
+
+def _exported() -> tuple[frozenset[str], frozenset[str]]:
+    """(every ayka_* metric name as PromQL selects it, the histograms among them), from the real registry."""
+    from prometheus_client import REGISTRY
+
+    for module in METRIC_MODULES:
+        importlib.import_module(module)
+    names: set[str] = set()
+    histograms: set[str] = set()
+    for family in REGISTRY.collect():
+        if not family.name.startswith("ayka_"):
+            continue
+        # prometheus_client names a counter family without `_total`; its samples (what PromQL sees) have it.
+        names.add(f"{family.name}_total" if family.type == "counter" else family.name)
+        if family.type == "histogram":
+            histograms.add(family.name)
+    return frozenset(names), frozenset(histograms)
+
+
+_NAMES, HISTOGRAMS = _exported()
 # The metric names the platform exports (plus Prometheus' own `up`); rules and dashboards use no others.
-HISTOGRAMS = frozenset({"ayka_http_request_duration_seconds", "ayka_asr_update_duration_seconds"})
-METRICS = HISTOGRAMS | frozenset(
+METRICS = _NAMES | {"up"}
+# What the overview dashboard must show (the rest of METRICS may be on it, or only queried ad hoc).
+KEY_METRICS = frozenset(
     {
+        "ayka_http_request_duration_seconds",
+        "ayka_asr_update_duration_seconds",
         "ayka_asr_active_sessions",
         "ayka_asr_session_lag_seconds",
         "ayka_asr_refused_sessions_total",
@@ -45,9 +78,9 @@ METRICS = HISTOGRAMS | frozenset(
         "ayka_agent_runs_total",
         "ayka_webhook_deliveries_total",
         "ayka_active_streams",
-        "up",
     }
 )
+
 
 Manifest = dict[str, Any]
 
