@@ -71,7 +71,7 @@ def _send(settings: Settings, message: EmailMessage, allow_plaintext_login: bool
             smtp.ehlo()
             secure = True
         if settings.smtp_user:
-            if not secure and not allow_plaintext_login:
+            if not secure and not (allow_plaintext_login or settings.smtp_allow_plaintext_login):
                 raise SmtpNotSecure(
                     f"the SMTP server {settings.smtp_host}:{settings.smtp_port} offers no TLS (no STARTTLS, "
                     f"not port {SMTPS_PORT}); refusing to send the password in cleartext"

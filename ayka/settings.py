@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = ""
+    smtp_allow_plaintext_login: bool = False  # a trusted relay without TLS; else never log in unencrypted
     webhook_allow_private: bool = False
     expo_push_url: str = ""  # empty = record that a push would have been sent
 

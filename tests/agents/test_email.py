@@ -121,3 +121,8 @@ async def test_no_login_over_a_connection_without_tls(smtp: SmtpServer) -> None:
     # Allowed explicitly (a relay on a trusted network): it logs in and sends.
     await send_email_draft(settings, lead(DRAFT), "dana@acme.example", allow_plaintext_login=True)
     assert smtp.commands.count("AUTH") == 1 and len(smtp.messages) == 1
+
+    # ... or by the setting AYKA_SMTP_ALLOW_PLAINTEXT_LOGIN.
+    trusted = settings.model_copy(update={"smtp_allow_plaintext_login": True})
+    await send_email_draft(trusted, lead(DRAFT), "dana@acme.example")
+    assert smtp.commands.count("AUTH") == 2 and len(smtp.messages) == 2
