@@ -38,6 +38,28 @@ async def test_limit_headers_and_429_shared_by_two_gateways(
         assert (await first.get("/v1/sessions", headers=other.headers)).status_code == 200
 
 
+async def test_each_api_key_has_its_own_limit(
+    tmp_path: Path, database_url: str, nats_url: str, nc: Any
+) -> None:
+    settings = make_settings(tmp_path, database_url, nats_url, rate_limit_per_minute=5)
+    address = f"2001:db8::2:{uuid.uuid4().hex[:4]}"
+    async with running(settings, address) as (_, client):
+        person = await signup(client, "keyed")
+        keys = []
+        for name in ("crm", "laptop"):
+            made = await client.post(
+                "/v1/api-keys", json={"name": name, "scopes": ["read"]}, headers=person.headers
+            )
+            assert made.status_code == 201, made.text
+            keys.append({"Authorization": f"Token {made.json()['key']}"})
+        crm, laptop = keys
+        codes = [(await client.get("/v1/sessions", headers=crm)).status_code for _ in range(6)]
+        assert codes == [200] * 5 + [429]
+        # The other key of the same person, and the person's own log-in, each count on their own.
+        assert (await client.get("/v1/sessions", headers=laptop)).status_code == 200
+        assert (await client.get("/v1/sessions", headers=person.headers)).status_code == 200
+
+
 async def test_login_attempts_limited_per_client(
     tmp_path: Path, database_url: str, nats_url: str, nc: Any
 ) -> None:
