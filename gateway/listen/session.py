@@ -205,9 +205,7 @@ class LiveStream:
             if next_seq is None:
                 next_seq = await self._next_seq_on_bus()
             self.ingest = AudioIngest(self.state.js, start, next_seq=next_seq)
-        if (
-            self.params.resume_seq is not None
-        ):  # 1:1 frames only (parse_params): resent frames keep their numbers
+        if self.params.resume_seq is not None:  # 1:1 frames (parse_params): resent frames keep their numbers
             self.ingest.next_seq = self.params.resume_seq
             self.ingest.published_bytes = self.params.resume_seq * FRAME_BYTES
             self.ingest.framer = Framer()  # resent audio starts on a frame boundary
