@@ -39,7 +39,8 @@ _CAS_ATTEMPTS = 200
 
 
 class TooManyStreams(ApiError):
-    """The account already has ``max_streams_per_owner`` live streams (WebSocket close 4029)."""
+    """The account already has ``max_streams_per_owner`` live streams (WebSocket close 1013, the code
+    Deepgram uses for a concurrency limit)."""
 
     status = 429
     code = "too_many_streams"

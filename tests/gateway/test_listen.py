@@ -16,7 +16,7 @@ from ayka.stream_client import stream_frames
 from persistence.repositories import segments as segments_repo
 from persistence.repositories import sessions as sessions_repo
 from tests.data.clips import sample_clip, wer
-from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.platform import RunningPlatform, extra_gateway
 
 FRAME = 3200
 
@@ -116,6 +116,26 @@ async def test_bad_credentials_close_with_1008(
             await ws.recv()
     assert ws.close_code == 1008
     assert reason in (ws.close_reason or "")
+
+
+async def test_an_origin_outside_the_allowlist_closes_with_1008(platform: RunningPlatform) -> None:
+    query = "?encoding=linear16&sample_rate=16000"
+    auth = {"Authorization": f"Token {platform.api_key}"}
+    async with extra_gateway(platform, ws_allowed_origins=["https://app.example.com"]) as url:
+        refused = {**auth, "Origin": "https://evil.example"}
+        async with websockets.connect(url + query, additional_headers=refused) as ws:
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+        assert ws.close_code == 1008 and "origin not allowed" in (ws.close_reason or "")
+
+        allowed = {**auth, "Origin": "https://app.example.com"}
+        async with websockets.connect(url + query, additional_headers=allowed) as ws:
+            assert json.loads(await ws.recv())["type"] == "Metadata"
+            await ws.send(json.dumps({"type": "CloseStream"}))
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    await ws.recv()
+        assert ws.close_code == 1000
 
 
 async def test_browser_subprotocol_auth_is_accepted(platform: RunningPlatform) -> None:

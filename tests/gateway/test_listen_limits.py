@@ -10,19 +10,17 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 import pytest
 import websockets
 
-from ayka.runtime.process import free_port
-from gateway.app import create_app
 from persistence.repositories import sessions as sessions_repo
 from stream_asr.decode import DecodeRequest, Hypothesis
 from tests.data.clips import sample_clip
-from tests.fixtures.platform import RunningPlatform, _serve
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.platform import extra_gateway as gateway
 
 FRAME = 3200
 QUERY = "encoding=linear16&sample_rate=16000&channels=1"
@@ -36,20 +34,6 @@ def speech(start_s: float, seconds: float) -> bytes:
 def silence(seconds: float) -> bytes:
     noise = np.random.default_rng(0).normal(0, 30, int(seconds * 16000))  # a quiet room, not digital zero
     return bytes(noise.astype("<i2").tobytes())
-
-
-@contextlib.asynccontextmanager
-async def gateway(platform: RunningPlatform, **overrides: Any) -> AsyncIterator[str]:
-    """A gateway with other settings on a free port; yields its /v1/listen URL."""
-    port = free_port()
-    settings = platform.settings.model_copy(update={"port": port, **overrides})
-    server, task = await _serve(create_app(settings), port)
-    try:
-        yield f"ws://127.0.0.1:{port}/v1/listen"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 15)
 
 
 async def drain(ws: Any, sink: list[dict[str, Any]], timeout_s: float = 90) -> None:

@@ -153,8 +153,8 @@ async def test_resampled_audio_resumes_without_resume_seq_and_is_neither_lost_no
 ) -> None:
     """48 kHz audio is resampled, so client bytes do not map to bus frames: resume_seq is refused, and a
     resume with session_id alone (here on another gateway) continues after the audio the session has."""
+    from tests.fixtures.platform import extra_gateway as gateway
     from tests.gateway.test_audio import dominant_hz, tone
-    from tests.gateway.test_listen_limits import gateway
 
     second = tone(48000, 1.0, hz=880.0).astype("<i2").tobytes()
     first = tone(48000, 1.0, hz=440.0).astype("<i2").tobytes()

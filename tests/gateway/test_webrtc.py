@@ -96,7 +96,7 @@ class _MuteTrack(MediaStreamTrack):
 
 
 async def test_a_peer_that_sends_no_audio_is_closed_after_the_idle_timeout(platform: RunningPlatform) -> None:
-    from tests.gateway.test_listen_limits import gateway
+    from tests.fixtures.platform import extra_gateway as gateway
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     channel = pc.createDataChannel("results")
