@@ -28,6 +28,7 @@ from ayka import bus
 from gateway.audio import FRAME_BYTES, AudioDecoder, ContainerDecoder, DecodeError, Framer, make_decoder
 from gateway.ingest import AudioIngest, NoCapacity
 from gateway.listen import protocol
+from gateway.listen.lag import LagMeter, LagVerdict
 from gateway.listen.protocol import CloseCode, Control, ListenParams, ProtocolError
 from persistence.repositories import sessions as sessions_repo
 
@@ -40,13 +41,6 @@ RESUME_GRACE_S = 60.0
 ATTACHMENT_REFRESH_S = 10.0
 FLUSH_TIMEOUT_S = 60.0
 WORKER_CLAIM_TIMEOUT_S = 8.0
-WARNING_EVERY_S = 5.0
-# Lag (audio the gateway published minus audio the worker has processed) that closes the stream, as a
-# multiple of settings.max_buffered_audio_s (the lag that warns): buffered audio stays bounded.
-MAX_LAG_FACTOR = 2.0
-# The worker reports its lag with every result and once a second; a report older than this means the
-# worker went quiet (stuck or gone), and everything published since its last report counts as lag.
-REPORT_STALE_S = 5.0
 GATEWAY_ID = f"{socket.gethostname()}-{os.getpid()}"
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -96,11 +90,9 @@ class LiveStream:
         self.status = StreamState.OPENING
         self.finals_sent = 0
         self.words_sent = 0
-        # How far the ASR worker has processed this session's audio (session clock, seconds), from the lag
-        # it reports on every result and, in silence, once a second (LiveKind.PROGRESS).
-        self.processed_s = 0.0
-        self._reported_lag_s = 0.0
-        self._reported_at = time.monotonic()
+        # How far the ASR worker trails this session's audio, from the lag it reports on every result and,
+        # in silence, once a second (LiveKind.PROGRESS).
+        self.lag = LagMeter(self.settings.max_buffered_audio_s)
         self.speakers: dict[int, list[int]] = {}
         self.last_speaker: int | None = None
         self._subs: list[Subscription] = []
@@ -112,7 +104,6 @@ class LiveStream:
         self._grace_task: asyncio.Task[None] | None = None
         self._refresh_task: asyncio.Task[None] | None = None
         self._attached_at = 0.0
-        self._last_warning = 0.0
         self.started_monotonic = time.monotonic()
         self.last_activity = time.monotonic()
 
@@ -193,7 +184,7 @@ class LiveStream:
             self.ingest = existing.ingest
             self.finals_sent = existing.finals_sent
             self.words_sent = existing.words_sent
-            self.processed_s = existing.processed_s
+            self.lag = existing.lag
         else:
             start = bus.SessionStart(
                 session_id=self.session_id,
@@ -209,7 +200,7 @@ class LiveStream:
             self.ingest.next_seq = self.params.resume_seq
             self.ingest.published_bytes = self.params.resume_seq * FRAME_BYTES
             self.ingest.framer = Framer()  # resent audio starts on a frame boundary
-        self.processed_s = max(self.processed_s, self.ingest.duration_s)  # corrected by the next report
+        self.lag.caught_up_to(self.ingest.duration_s)  # corrected by the next report
         replay = self.params.resume_final
         if replay is None:  # finals that end after the first resent frame start are new to the client
             replay = -1
@@ -343,30 +334,9 @@ class LiveStream:
         )
 
     def _note_progress(self, result: bus.TranscriptResult) -> None:
-        received_s = (result.last_seq + 1) / 10  # frames are 100 ms
-        # A worker that predates lag_s only says what it has received: the best estimate there is.
-        processed_s = received_s - (result.lag_s or 0.0)
-        self.processed_s = max(self.processed_s, processed_s)  # replayed finals carry older figures
-        self._reported_at = time.monotonic()
-        if self.ingest is not None:
-            self._reported_lag_s = max(0.0, self.ingest.duration_s - self.processed_s)
+        self.lag.note(result, self.ingest.duration_s if self.ingest is not None else 0.0)
 
     # ------------------------------------------------------------ from the client
-
-    @property
-    def lag_s(self) -> float:
-        """Audio published to the bus that the ASR worker had not processed at its last report, in seconds
-        (what waits in JetStream, in the worker's queue and in its engine); once reports stop, all audio
-        published since the last one."""
-        if self.ingest is None:
-            return 0.0
-        if time.monotonic() - self._reported_at > REPORT_STALE_S:
-            return max(0.0, self.ingest.duration_s - self.processed_s)
-        return self._reported_lag_s
-
-    @property
-    def max_lag_s(self) -> float:
-        return self.settings.max_buffered_audio_s * MAX_LAG_FACTOR
 
     async def audio(self, data: bytes) -> None:
         if self.ingest is None or self.status is not StreamState.STREAMING:
@@ -394,23 +364,21 @@ class LiveStream:
         worker catches up on what it has, and the client resumes when it is ready to. A Warning always goes
         out before that close."""
         assert self.ingest is not None
-        lag_s = self.lag_s
-        if lag_s <= self.settings.max_buffered_audio_s:
+        verdict, lag_s = self.lag.verdict(self.ingest.duration_s)
+        if verdict is LagVerdict.FINE:
             return
-        if lag_s > self.max_lag_s or time.monotonic() - self._last_warning > WARNING_EVERY_S:
-            self._last_warning = time.monotonic()
-            await self.send(
-                {
-                    "type": "Warning",
-                    "code": "asr_lagging",
-                    "message": f"transcription is {lag_s:.0f} s behind the audio; results will catch up "
-                    f"(the stream closes with 4004 past {self.max_lag_s:.0f} s)",
-                }
-            )
-        if lag_s > self.max_lag_s:
+        await self.send(
+            {
+                "type": "Warning",
+                "code": "asr_lagging",
+                "message": f"transcription is {lag_s:.0f} s behind the audio; results will catch up "
+                f"(the stream closes with 4004 past {self.lag.max_s:.0f} s)",
+            }
+        )
+        if verdict is LagVerdict.WARN_AND_CLOSE:
             raise Closed(
                 CloseCode.TOO_FAR_BEHIND,
-                f"transcription is {lag_s:.0f} s behind (limit {self.max_lag_s:.0f} s); session kept: "
+                f"transcription is {lag_s:.0f} s behind (limit {self.lag.max_s:.0f} s); session kept: "
                 f"resume later with resume_seq={self.ingest.next_seq}",
                 keep_session=True,
             )
