@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     asr_loaded_update_s: float = Field(1.0, gt=0.05, le=10.0)
     asr_fast_sessions: int = Field(1, ge=0)
     asr_quick_sessions: int = Field(2, ge=0)
+    # No live session updates more often than this; empty: measured when the worker starts (calibration).
+    asr_min_update_s: float | None = Field(None, ge=0.0, le=10.0)
     asr_beam_size: int = Field(1, ge=1, le=10)
     asr_lease_ttl_s: float = Field(4.0, ge=1.0)
     # Encoder window sizes (s): the smallest that holds the buffer is used. (10, 20, 30) halves CPU per
@@ -133,6 +135,11 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("asr_min_update_s", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "auto"} else value
 
     @field_validator("asr_window_buckets_s", mode="before")
     @classmethod

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from stream_asr.audio import float_to_pcm16
+from stream_asr.calibration import full_window_call_s, sustainable_update_s
 from stream_asr.config import EngineConfig, FinalPolicy
 from stream_asr.decode import Decoder
 from stream_asr.engine import StreamingEngine
@@ -264,12 +265,19 @@ async def main_async(args: argparse.Namespace) -> None:
             decoder, vad = Decoder(runtime, window_buckets_s=buckets), SileroModel()
             transports = [engine_transport(decoder, vad, config) for _ in range(args.concurrency)]
         else:
+            min_update_s = args.min_update_s
+            if min_update_s is None:  # as a worker does at start (stream_asr.calibration)
+                call_s = full_window_call_s(Decoder(runtime, window_buckets_s=buckets))
+                min_update_s = sustainable_update_s(call_s)
+                print(f"calibration: full-window call {call_s:.2f} s, update floor {min_update_s} s")
             scheduler = Scheduler(
                 runtime,
                 capacity=args.concurrency,
                 max_batch=args.max_batch,
                 window_buckets_s=buckets,
-                load_policy=LoadPolicy(args.fast_sessions, args.loaded_update_s, args.quick_sessions),
+                load_policy=LoadPolicy(
+                    args.fast_sessions, args.loaded_update_s, args.quick_sessions, min_update_s
+                ),
             )
             scheduler.start()
             transports = [
@@ -312,6 +320,9 @@ def main() -> None:
     parser.add_argument("--loaded-update-s", type=float, default=policy.loaded_update_s)
     parser.add_argument("--fast-sessions", type=int, default=policy.fast_sessions)
     parser.add_argument("--quick-sessions", type=int, default=policy.quick_sessions)
+    parser.add_argument(
+        "--min-update-s", type=float, default=None, help="floor of the update interval (default: calibrate)"
+    )
     parser.add_argument("--first-update-s", type=float, default=EngineConfig().first_update_s)
     parser.add_argument(
         "--no-quick-first", action="store_true", help="first look at an utterance on a full 30 s window"

@@ -10,11 +10,13 @@ import asyncio
 import collections
 import concurrent.futures
 import dataclasses
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from stream_asr.calibration import full_window_call_s, sustainable_update_s
 from stream_asr.config import SAMPLE_RATE, EngineConfig, ResumePoint
 from stream_asr.decode import Decoder, DecodeRequest, Hypothesis
 from stream_asr.engine import StreamingEngine
@@ -95,15 +97,18 @@ class LoadPolicy:
     fast_sessions: int = 1
     loaded_update_s: float = 1.0
     quick_sessions: int = 2
+    min_update_s: float = 0.0  # no session updates more often: what this machine's model sustains
 
     def update_s(self, sessions: int, own_update_s: float) -> float:
-        return own_update_s if sessions <= self.fast_sessions else max(own_update_s, self.loaded_update_s)
+        wanted = own_update_s if sessions <= self.fast_sessions else max(own_update_s, self.loaded_update_s)
+        return max(wanted, self.min_update_s)
 
     def all_quick(self, sessions: int) -> bool:
         return sessions > self.quick_sessions
 
 
 _END = object()
+log = logging.getLogger("ayka.asr")
 
 
 @dataclass(slots=True)
@@ -397,14 +402,28 @@ class Scheduler:
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
-    """Load the model named by the settings (blocking: seconds) and wrap it in a scheduler."""
-    return Scheduler(
+    """Load the model named by the settings (blocking: seconds) and wrap it in a scheduler. Unless
+    ``asr_min_update_s`` is set, a few calibration calls measure the update interval this machine
+    sustains (``stream_asr.calibration``)."""
+    policy = LoadPolicy(
+        fast_sessions=settings.asr_fast_sessions,
+        loaded_update_s=settings.asr_loaded_update_s,
+        quick_sessions=settings.asr_quick_sessions,
+        min_update_s=settings.asr_min_update_s or 0.0,
+    )
+    scheduler = Scheduler(
         ModelRuntime(model_config(settings)),
         capacity=settings.asr_capacity,
         window_buckets_s=tuple(sorted(settings.asr_window_buckets_s)),
-        load_policy=LoadPolicy(
-            fast_sessions=settings.asr_fast_sessions,
-            loaded_update_s=settings.asr_loaded_update_s,
-            quick_sessions=settings.asr_quick_sessions,
-        ),
+        load_policy=policy,
     )
+    if settings.asr_min_update_s is None:
+        call_s = full_window_call_s(scheduler.decoder)
+        scheduler.load_policy = dataclasses.replace(policy, min_update_s=sustainable_update_s(call_s))
+        log.info(
+            "model call on a full window: %.2f s; live updates at least every %.1f s",
+            call_s,
+            scheduler.load_policy.min_update_s,
+            extra={"calibration_call_s": round(call_s, 3)},
+        )
+    return scheduler

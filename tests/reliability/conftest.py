@@ -68,6 +68,9 @@ async def up() -> AsyncIterator[Up]:
         AYKA_DIARIZE_BACKEND="off",
         AYKA_ASR_LEASE_TTL_S=str(LEASE_TTL_S),
         AYKA_ASR_CPU_THREADS="1",
+        # Same update interval on both workers whatever their start-up calibration measures: the
+        # failover test compares words with and without the fault.
+        AYKA_ASR_MIN_UPDATE_S="1.0",
     )
     proc = _start_up(root, env)
     pool = None
