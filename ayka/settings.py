@@ -68,15 +68,16 @@ class Settings(BaseSettings):
     asr_compute_type: str = ""  # default: int8 on CPU, float16 on CUDA
     asr_cpu_threads: int = Field(0, ge=0)  # threads per model call; 0 = cores / parallel calls
     asr_parallel_calls: int = Field(0, ge=0)  # model calls in flight at once; 0 = one per core on CPU
-    asr_capacity: int = Field(4, ge=1)  # concurrent sessions one worker accepts
+    # Concurrent sessions one worker accepts; empty: measured when the worker starts (calibration).
+    asr_capacity: int | None = Field(None, ge=1)
     # Update intervals: asr_update_s while a worker serves at most asr_fast_sessions sessions (lowest
     # latency), asr_loaded_update_s with more; beyond asr_quick_sessions every decode encodes a short
-    # window too. Defaults measured for tiny.en on 2 CPU cores (bench/README.md); raise both session
-    # counts on a GPU.
+    # window too (empty: as many as the calibration finds room for on full windows). Defaults measured for
+    # tiny.en on 2 CPU cores (bench/README.md); raise both session counts on a GPU.
     asr_update_s: float = Field(0.6, gt=0.05, le=10.0)
     asr_loaded_update_s: float = Field(1.0, gt=0.05, le=10.0)
     asr_fast_sessions: int = Field(1, ge=0)
-    asr_quick_sessions: int = Field(2, ge=0)
+    asr_quick_sessions: int | None = Field(None, ge=0)
     # No live session updates more often than this; empty: measured when the worker starts (calibration).
     asr_min_update_s: float | None = Field(None, ge=0.0, le=10.0)
     asr_beam_size: int = Field(1, ge=1, le=10)
@@ -136,7 +137,7 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("asr_min_update_s", mode="before")
+    @field_validator("asr_min_update_s", "asr_capacity", "asr_quick_sessions", mode="before")
     @classmethod
     def _auto(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in {"", "auto"} else value

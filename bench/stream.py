@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from stream_asr.audio import float_to_pcm16
-from stream_asr.calibration import full_window_call_s, sustainable_update_s
+from stream_asr.calibration import calibrate
 from stream_asr.config import EngineConfig, FinalPolicy
 from stream_asr.decode import Decoder
 from stream_asr.engine import StreamingEngine
@@ -265,18 +265,28 @@ async def main_async(args: argparse.Namespace) -> None:
             decoder, vad = Decoder(runtime, window_buckets_s=buckets), SileroModel()
             transports = [engine_transport(decoder, vad, config) for _ in range(args.concurrency)]
         else:
-            min_update_s = args.min_update_s
-            if min_update_s is None:  # as a worker does at start (stream_asr.calibration)
-                call_s = full_window_call_s(Decoder(runtime, window_buckets_s=buckets))
-                min_update_s = sustainable_update_s(call_s)
-                print(f"calibration: full-window call {call_s:.2f} s, update floor {min_update_s} s")
+            min_update_s, quick_sessions = args.min_update_s, args.quick_sessions
+            if min_update_s is None or quick_sessions is None:  # as a worker does at start
+                decoder = Decoder(runtime, window_buckets_s=buckets)
+                batch = args.max_batch if args.device == "cuda" else 1
+                measured = calibrate(decoder, max(1, runtime.parallel_calls), batch)
+                if min_update_s is None:
+                    min_update_s = measured.update_floor_s()
+                loaded_s = max(args.update_s, args.loaded_update_s, min_update_s)
+                if quick_sessions is None:
+                    quick_sessions = measured.full_window_sessions(loaded_s)
+                print(
+                    f"calibration: full-window call {measured.full_call_s:.2f} s, quick call "
+                    f"{measured.quick_call_s:.3f} s; update floor {min_update_s} s, full windows up to "
+                    f"{quick_sessions} sessions, a worker would admit {measured.capacity(loaded_s)}"
+                )
             scheduler = Scheduler(
                 runtime,
                 capacity=args.concurrency,
                 max_batch=args.max_batch,
                 window_buckets_s=buckets,
                 load_policy=LoadPolicy(
-                    args.fast_sessions, args.loaded_update_s, args.quick_sessions, min_update_s
+                    args.fast_sessions, args.loaded_update_s, quick_sessions, min_update_s
                 ),
             )
             scheduler.start()
@@ -319,7 +329,9 @@ def main() -> None:
     policy = LoadPolicy()
     parser.add_argument("--loaded-update-s", type=float, default=policy.loaded_update_s)
     parser.add_argument("--fast-sessions", type=int, default=policy.fast_sessions)
-    parser.add_argument("--quick-sessions", type=int, default=policy.quick_sessions)
+    parser.add_argument(
+        "--quick-sessions", type=int, default=None, help="full-window sessions at most (default: calibrate)"
+    )
     parser.add_argument(
         "--min-update-s", type=float, default=None, help="floor of the update interval (default: calibrate)"
     )

@@ -1,13 +1,20 @@
-"""How fast this machine runs the model, measured once when a worker starts: the shortest update interval
-a live session can sustain here. The default intervals were chosen on one CPU; a slower one (no AVX-512,
-say) takes twice as long per call, and a session whose updates come faster than the model answers falls
-further behind with every update (measured: finalization p50 9 s instead of 1.2 s for one stream)."""
+"""How fast this machine runs the model, measured once when a worker starts, and the load policy that
+follows from it: the shortest update interval a live session sustains, how many sessions may still decode
+on full windows, and how many sessions the worker admits at all.
+
+The defaults were chosen on one CPU; a slower one (no AVX-512, say) takes twice as long per call. A session
+whose updates come faster than the model answers falls further behind with every update (measured:
+finalization p50 9 s instead of 1.2 s for one stream), and a worker that admits four sessions where its
+CPU sustains two serves all four late (p95 12 s). Calibration turns both into refusals and longer
+intervals, which keep latency."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,20 +28,84 @@ RUNS = 3
 HEADROOM = 1.3
 STEP_S = 0.2  # intervals are whole steps, so workers on one machine agree despite timing noise
 
+# Fitted with `python -m bench.stream --concurrency N` on the AVX2 host of session 3 (bench/README.md):
+# a live session on full windows costs 1.4 calibration calls per update (speech makes the decoder write
+# and align words: 1.05 s calls against a 0.72 s calibration call with two sessions decoding at once)...
+FULL_SPEECH_FACTOR = 1.4
+# ... and a session on quick windows costs 2.8 quick calibration calls per update interval, counting the
+# full-window flushes at its pauses and endpoints (model seconds per audio second 0.476 at a 1.0 s interval
+# and 0.407 at 1.2 s, against a 0.17 s quick call).
+QUICK_SESSION_FACTOR = 2.8
+# The share of the model's parallel calls that live sessions may fill. Full-window updates queue behind
+# each other beyond ~70 %; with quick updates, finalization p95 stayed under 3 s at 48 % (two sessions,
+# p95 2.7 s) and passed it at 61 % (three sessions, p95 3.6 s).
+FULL_LOAD = 0.7
+QUICK_LOAD = 0.5
+MAX_CAPACITY = 256
 
-def full_window_call_s(decoder: Decoder, runs: int = RUNS) -> float:
-    """Median seconds of one model call on a full-window buffer (after one warm-up call)."""
-    audio = (np.random.default_rng(0).standard_normal(int(CALIBRATION_AUDIO_S * SAMPLE_RATE)) * 0.01).astype(
-        np.float32
-    )
-    request = DecodeRequest(audio=audio, offset_s=0.0, prompt_text="")
-    decoder.decode([request])
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Median seconds per request of one model call, on 8 s of audio."""
+
+    full_call_s: float  # on a full (30 s) encoder window, alone
+    quick_call_s: float  # on the shortest window that holds it, in a batch of ``batch``
+    parallel: int  # model calls the worker runs at once
+    batch: int = 1
+
+    def update_floor_s(self) -> float:
+        """The shortest update interval a session sustains (see ``sustainable_update_s``)."""
+        return sustainable_update_s(self.full_call_s)
+
+    def full_window_sessions(self, update_s: float) -> int:
+        """How many sessions updating every ``update_s`` fit on full windows (the rest go quick)."""
+        per_session = FULL_SPEECH_FACTOR * self.full_call_s / update_s
+        return _sessions(self.parallel * FULL_LOAD, per_session)
+
+    def capacity(self, update_s: float) -> int:
+        """How many sessions updating every ``update_s`` on quick windows the worker serves in time."""
+        per_session = QUICK_SESSION_FACTOR * self.quick_call_s / update_s
+        return max(1, _sessions(self.parallel * QUICK_LOAD, per_session))
+
+
+def _sessions(budget: float, per_session: float) -> int:
+    if per_session <= 0:
+        return MAX_CAPACITY
+    return min(MAX_CAPACITY, math.floor(round(budget / per_session, 6)))
+
+
+def _noise(seconds: float) -> np.ndarray:
+    samples = np.random.default_rng(0).standard_normal(int(seconds * SAMPLE_RATE)) * 0.01
+    return samples.astype(np.float32)
+
+
+def _median_call_s(decoder: Decoder, requests: list[DecodeRequest], runs: int) -> float:
+    decoder.decode(requests)  # warm-up: the first call of a shape allocates
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        decoder.decode([request])
+        decoder.decode(requests)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def full_window_call_s(decoder: Decoder, runs: int = RUNS) -> float:
+    """Median seconds of one model call on a full-window buffer (after one warm-up call)."""
+    request = DecodeRequest(audio=_noise(CALIBRATION_AUDIO_S), offset_s=0.0, prompt_text="")
+    return _median_call_s(decoder, [request], runs)
+
+
+def calibrate(decoder: Decoder, parallel: int, batch: int = 1, runs: int = RUNS) -> Calibration:
+    """Time full-window and quick calls on this machine (about four seconds on a slow CPU)."""
+    request = DecodeRequest(audio=_noise(CALIBRATION_AUDIO_S), offset_s=0.0, prompt_text="")
+    quick = dataclasses.replace(request, quick=True)
+    batch = max(1, batch)
+    return Calibration(
+        full_call_s=_median_call_s(decoder, [request], runs),
+        quick_call_s=_median_call_s(decoder, [quick] * batch, runs) / batch,
+        parallel=max(1, parallel),
+        batch=batch,
+    )
 
 
 def sustainable_update_s(call_s: float) -> float:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stream_asr.calibration import full_window_call_s, sustainable_update_s
+from stream_asr.calibration import calibrate
 from stream_asr.config import SAMPLE_RATE, EngineConfig, ResumePoint
 from stream_asr.decode import Decoder, DecodeRequest, Hypothesis
 from stream_asr.engine import StreamingEngine
@@ -402,28 +402,46 @@ class Scheduler:
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
-    """Load the model named by the settings (blocking: seconds) and wrap it in a scheduler. Unless
-    ``asr_min_update_s`` is set, a few calibration calls measure the update interval this machine
-    sustains (``stream_asr.calibration``)."""
+    """Load the model named by the settings (blocking: seconds) and wrap it in a scheduler. Whatever of
+    ``asr_min_update_s``, ``asr_quick_sessions`` and ``asr_capacity`` is not set comes from a few
+    calibration calls that time this machine's model (``stream_asr.calibration``)."""
     policy = LoadPolicy(
         fast_sessions=settings.asr_fast_sessions,
         loaded_update_s=settings.asr_loaded_update_s,
-        quick_sessions=settings.asr_quick_sessions,
         min_update_s=settings.asr_min_update_s or 0.0,
     )
+    if settings.asr_quick_sessions is not None:
+        policy = dataclasses.replace(policy, quick_sessions=settings.asr_quick_sessions)
     scheduler = Scheduler(
         ModelRuntime(model_config(settings)),
-        capacity=settings.asr_capacity,
+        capacity=settings.asr_capacity or 1,
         window_buckets_s=tuple(sorted(settings.asr_window_buckets_s)),
         load_policy=policy,
     )
-    if settings.asr_min_update_s is None:
-        call_s = full_window_call_s(scheduler.decoder)
-        scheduler.load_policy = dataclasses.replace(policy, min_update_s=sustainable_update_s(call_s))
+    if None in (settings.asr_min_update_s, settings.asr_quick_sessions, settings.asr_capacity):
+        batch = scheduler.max_batch if scheduler.runtime.device == "cuda" else 1
+        measured = calibrate(scheduler.decoder, scheduler.parallel, batch)
+        if settings.asr_min_update_s is None:
+            policy = dataclasses.replace(policy, min_update_s=measured.update_floor_s())
+        loaded_s = policy.update_s(policy.fast_sessions + 1, settings.asr_update_s)
+        if settings.asr_quick_sessions is None:
+            # One session always decodes on full windows: at the floor interval it keeps up, unshared.
+            full_sessions = max(1, measured.full_window_sessions(loaded_s))
+            policy = dataclasses.replace(policy, quick_sessions=full_sessions)
+        if settings.asr_capacity is None:
+            scheduler.capacity = max(measured.capacity(loaded_s), policy.quick_sessions, 1)
+        scheduler.load_policy = policy
         log.info(
-            "model call on a full window: %.2f s; live updates at least every %.1f s",
-            call_s,
-            scheduler.load_policy.min_update_s,
-            extra={"calibration_call_s": round(call_s, 3)},
+            "model calls: %.2f s on a full window, %.2f s quick; live updates at least every %.1f s, "
+            "full windows up to %d sessions, capacity %d",
+            measured.full_call_s,
+            measured.quick_call_s,
+            policy.min_update_s,
+            policy.quick_sessions,
+            scheduler.capacity,
+            extra={
+                "calibration_call_s": round(measured.full_call_s, 3),
+                "calibration_quick_call_s": round(measured.quick_call_s, 3),
+            },
         )
     return scheduler

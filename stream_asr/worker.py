@@ -359,7 +359,7 @@ class AsrWorker:
         self.scheduler = scheduler
         self.worker_id = worker_id or f"asr-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.runners: dict[str, SessionRunner] = {}
-        self.capacity = settings.asr_capacity
+        self.capacity = scheduler.capacity  # set, or calibrated when the model loaded
         self.heartbeat = Heartbeat(
             nc,
             bus.WorkerInfo(

@@ -139,6 +139,8 @@ class Cluster:
             AYKA_ASR_LEASE_TTL_S=str(LEASE_TTL_S),
             AYKA_ASR_CPU_THREADS="1",
             AYKA_ASR_MIN_UPDATE_S="1.0",  # both workers alike, whatever their calibration would measure
+            AYKA_ASR_QUICK_SESSIONS="2",
+            AYKA_ASR_CAPACITY="4",
             AYKA_RATE_LIMIT_PER_MINUTE="100000",
             AYKA_LOG_LEVEL="INFO",
         )

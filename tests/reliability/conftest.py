@@ -71,6 +71,8 @@ async def up() -> AsyncIterator[Up]:
         # Same update interval on both workers whatever their start-up calibration measures: the
         # failover test compares words with and without the fault.
         AYKA_ASR_MIN_UPDATE_S="1.0",
+        AYKA_ASR_QUICK_SESSIONS="2",
+        AYKA_ASR_CAPACITY="4",
     )
     proc = _start_up(root, env)
     pool = None

@@ -1,15 +1,25 @@
-"""Start-up calibration: the update interval this machine's model sustains becomes the floor of every live
-session's interval, so a slower CPU stretches updates instead of falling further behind with each one."""
+"""Start-up calibration: how fast this machine's model is decides the floor of every live session's update
+interval (a slower CPU stretches updates instead of falling further behind with each one), how many sessions
+still decode on full windows, and how many sessions the worker admits at all (so that latency holds)."""
 
 from __future__ import annotations
 
 import pytest
+from nats.aio.client import Client as NATS
 
 from ayka.settings import Settings
-from stream_asr.calibration import STEP_S, full_window_call_s, sustainable_update_s
+from stream_asr.calibration import (
+    MAX_CAPACITY,
+    STEP_S,
+    Calibration,
+    calibrate,
+    full_window_call_s,
+    sustainable_update_s,
+)
 from stream_asr.config import EngineConfig
 from stream_asr.decode import Decoder
-from stream_asr.scheduler import LoadPolicy, build_scheduler
+from stream_asr.scheduler import CapacityExceeded, LoadPolicy, build_scheduler
+from stream_asr.worker import AsrWorker
 
 
 @pytest.mark.parametrize(
@@ -21,9 +31,42 @@ def test_the_interval_fits_a_call_with_headroom_in_whole_steps(call_s: float, up
     assert round(update_s / STEP_S, 6).is_integer()
 
 
-def test_a_full_window_call_is_measured_on_the_real_model(decoder: Decoder) -> None:
+@pytest.mark.parametrize(
+    ("full_s", "quick_s", "parallel", "update_s", "full_sessions", "capacity"),
+    [
+        # session 3's AVX2 host: measured, two sessions on quick windows p95 2.7 s, three 3.6 s
+        (0.72, 0.17, 2, 1.0, 1, 2),
+        # session 2's host (calls 1.8x faster): full windows held p95 2.5 s for two sessions
+        (0.40, 0.095, 2, 1.0, 2, 3),
+        # one core of the slow host: no room for a full-window session at this interval
+        (0.72, 0.17, 1, 1.0, 0, 1),
+        # a GPU's batched calls: bounded all the same
+        (0.02, 0.0005, 1, 1.0, 25, MAX_CAPACITY),
+    ],
+)
+def test_the_load_policy_follows_the_measured_calls(
+    full_s: float, quick_s: float, parallel: int, update_s: float, full_sessions: int, capacity: int
+) -> None:
+    measured = Calibration(full_call_s=full_s, quick_call_s=quick_s, parallel=parallel)
+    assert measured.full_window_sessions(update_s) == full_sessions
+    assert measured.capacity(update_s) == capacity
+
+
+def test_a_slower_machine_admits_fewer_sessions_and_longer_intervals_admit_more() -> None:
+    fast = Calibration(full_call_s=0.4, quick_call_s=0.1, parallel=2)
+    slow = Calibration(full_call_s=0.8, quick_call_s=0.2, parallel=2)
+    assert slow.capacity(1.0) < fast.capacity(1.0) <= fast.capacity(2.0)
+    assert slow.full_window_sessions(1.0) < fast.full_window_sessions(1.0)
+    assert slow.update_floor_s() > fast.update_floor_s()
+
+
+def test_calls_are_measured_on_the_real_model(decoder: Decoder) -> None:
     call_s = full_window_call_s(decoder, runs=1)
     assert 0.01 < call_s < 30.0
+    measured = calibrate(decoder, parallel=2, runs=1)
+    # The quick call encodes a 10 s window instead of 30 s: a fraction of the cost.
+    assert 0.0 < measured.quick_call_s < measured.full_call_s
+    assert measured.parallel == 2
 
 
 def test_the_floor_lifts_every_interval_the_policy_gives() -> None:
@@ -33,14 +76,38 @@ def test_the_floor_lifts_every_interval_the_policy_gives() -> None:
     assert policy.update_s(3, 6.0) == 6.0  # uploads ask for more than the floor
 
 
-async def test_a_worker_calibrates_unless_the_floor_is_set() -> None:
-    measured = build_scheduler(Settings(asr_capacity=1))
-    assert measured.load_policy is not None and measured.load_policy.min_update_s >= STEP_S
-    handle = measured.open("a", EngineConfig(update_s=0.05 + STEP_S / 4))
-    assert handle.engine.update_s == measured.load_policy.min_update_s
-    handle.discard()
+@pytest.mark.parametrize("value", ["", "auto", " AUTO "])
+def test_empty_or_auto_means_calibrate(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AYKA_ASR_CAPACITY", "AYKA_ASR_QUICK_SESSIONS", "AYKA_ASR_MIN_UPDATE_S"):
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (settings.asr_capacity, settings.asr_quick_sessions, settings.asr_min_update_s) == (
+        None,
+        None,
+        None,
+    )
+
+
+async def test_a_worker_calibrates_what_is_not_set_and_advertises_its_capacity(nc: NATS) -> None:
+    measured = build_scheduler(Settings())
+    policy = measured.load_policy
+    assert policy is not None and policy.min_update_s >= STEP_S
+    assert 1 <= policy.quick_sessions <= measured.capacity <= MAX_CAPACITY
+    worker = AsrWorker(Settings(), nc, measured)
+    assert worker.capacity == worker.heartbeat.info.capacity == measured.capacity
+    handles = [
+        measured.open(f"s{i}", EngineConfig(update_s=0.05 + STEP_S / 4)) for i in range(measured.capacity)
+    ]
+    assert handles[0].engine.update_s >= policy.min_update_s
+    with pytest.raises(CapacityExceeded, match="session refused so that latency holds"):
+        measured.open("one-too-many", EngineConfig())
+    for handle in handles:
+        handle.discard()
     await measured.aclose()
 
-    pinned = build_scheduler(Settings(asr_capacity=1, asr_min_update_s=0.0))
-    assert pinned.load_policy is not None and pinned.load_policy.min_update_s == 0.0
+    pinned = build_scheduler(Settings(asr_capacity=3, asr_quick_sessions=5, asr_min_update_s=0.0))
+    assert pinned.capacity == 3
+    assert pinned.load_policy == LoadPolicy(
+        fast_sessions=1, loaded_update_s=1.0, quick_sessions=5, min_update_s=0.0
+    )
     await pinned.aclose()

@@ -30,7 +30,7 @@ LEASE_S = 1.5
 
 
 def settings() -> Settings:
-    return Settings(asr_capacity=4, asr_lease_ttl_s=LEASE_S)
+    return Settings(asr_capacity=4, asr_quick_sessions=2, asr_lease_ttl_s=LEASE_S)
 
 
 @pytest.fixture(scope="module")
