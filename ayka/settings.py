@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     asr_quick_sessions: int | None = Field(None, ge=0)
     # No live session updates more often than this; empty: measured when the worker starts (calibration).
     asr_min_update_s: float | None = Field(None, ge=0.0, le=10.0)
+    # A session in speech gets a quick look at its newest audio this often (s) for earlier interims, on a
+    # model slot that is idle (never with one parallel call, so never on a GPU's single queue); 0 = off,
+    # the default: on 2 cores it costs finalization latency (bench/README.md). Try 0.3 with spare cores.
+    asr_preview_s: float = Field(0.0, ge=0.0, le=10.0)
     asr_beam_size: int = Field(1, ge=1, le=10)
     asr_lease_ttl_s: float = Field(4.0, ge=1.0)
     # Encoder window sizes (s): the smallest that holds the buffer is used. (10, 20, 30) halves CPU per
@@ -141,6 +145,13 @@ class Settings(BaseSettings):
     @classmethod
     def _auto(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in {"", "auto"} else value
+
+    @field_validator("asr_preview_s")
+    @classmethod
+    def _preview_floor(cls, value: float) -> float:
+        if 0.0 < value < 0.1:
+            raise ValueError("must be 0 (off) or at least 0.1 seconds")
+        return value
 
     @field_validator("asr_window_buckets_s", mode="before")
     @classmethod

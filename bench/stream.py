@@ -233,6 +233,11 @@ def summarise(results: list[SessionResult], clip: Clip, wall_s: float, scheduler
             f"{statistics.mean(durations) if durations else 0:.3f} s  p50 {_pct(durations, 50):.3f} s  "
             f"p95 {_pct(durations, 95):.3f} s  RTF {stats.real_time_factor:.3f}"
         )
+        if stats.preview_calls:
+            print(
+                f"previews: {stats.preview_calls} calls, mean "
+                f"{stats.preview_seconds_total / stats.preview_calls:.3f} s"
+            )
     print(f"CPU: {cpu_s:.1f} s process time = {cpu_s / wall_s:.2f} cores busy on average")
     print(f"max RSS: {usage.ru_maxrss / 1024:.0f} MB")
 
@@ -246,6 +251,7 @@ async def main_async(args: argparse.Namespace) -> None:
         final_policy=FinalPolicy(args.final_policy),
         first_update_s=args.first_update_s,
         quick_first_update=not args.no_quick_first,
+        preview_every_s=args.preview_s or None,
     )
     scheduler: Scheduler | None = None
     transports: list[Transport]
@@ -269,14 +275,16 @@ async def main_async(args: argparse.Namespace) -> None:
             if min_update_s is None or quick_sessions is None:  # as a worker does at start
                 decoder = Decoder(runtime, window_buckets_s=buckets)
                 batch = args.max_batch if args.device == "cuda" else 1
-                measured = calibrate(decoder, max(1, runtime.parallel_calls), batch)
+                parallel = max(1, runtime.parallel_calls)
+                measured = calibrate(decoder, parallel, batch, previews=bool(args.preview_s))
                 if min_update_s is None:
                     min_update_s = measured.update_floor_s()
                 loaded_s = max(args.update_s, args.loaded_update_s, min_update_s)
                 if quick_sessions is None:
                     quick_sessions = measured.full_window_sessions(loaded_s)
                 print(
-                    f"calibration: full-window call {measured.full_call_s:.2f} s, quick call "
+                    f"calibration: full-window call {measured.full_call_s:.2f} s "
+                    f"({measured.shared_full_call_s or 0:.2f} s beside a preview), quick call "
                     f"{measured.quick_call_s:.3f} s; update floor {min_update_s} s, full windows up to "
                     f"{quick_sessions} sessions, a worker would admit {measured.capacity(loaded_s)}"
                 )
@@ -338,6 +346,12 @@ def main() -> None:
     parser.add_argument("--first-update-s", type=float, default=EngineConfig().first_update_s)
     parser.add_argument(
         "--no-quick-first", action="store_true", help="first look at an utterance on a full 30 s window"
+    )
+    parser.add_argument(
+        "--preview-s",
+        type=float,
+        default=EngineConfig().preview_every_s or 0.0,
+        help="a preview for the interim every this much audio on a spare model slot (0 = off)",
     )
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--endpointing-ms", type=int, default=300)

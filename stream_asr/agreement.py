@@ -54,6 +54,10 @@ class LocalAgreement:
         self._commit(committed)
         return committed
 
+    def preview(self, words: list[Word]) -> list[Word]:
+        """The words of a hypothesis past the last commit, changing nothing (for an interim)."""
+        return self._new_words(words)
+
     def commit_all(self, words: list[Word]) -> list[Word]:
         """Commit every word of a hypothesis past the last commit (at an endpoint, finalize, close)."""
         new = self._new_words(words)

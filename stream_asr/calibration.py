@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+import threading
 import time
 from dataclasses import dataclass
 
@@ -52,10 +53,14 @@ class Calibration:
     quick_call_s: float  # on the shortest window that holds it, in a batch of ``batch``
     parallel: int  # model calls the worker runs at once
     batch: int = 1
+    # On a full window while a quick call runs beside it, as a session's previews do (None: not measured).
+    # Two calls share the CPU's caches and memory bandwidth: 15-20 % slower on the AVX2 host.
+    shared_full_call_s: float | None = None
 
     def update_floor_s(self) -> float:
-        """The shortest update interval a session sustains (see ``sustainable_update_s``)."""
-        return sustainable_update_s(self.full_call_s)
+        """The shortest update interval a session sustains (see ``sustainable_update_s``), with its
+        previews running beside its updates where they were measured."""
+        return sustainable_update_s(max(self.full_call_s, self.shared_full_call_s or 0.0))
 
     def full_window_sessions(self, update_s: float) -> int:
         """How many sessions updating every ``update_s`` fit on full windows (the rest go quick)."""
@@ -89,22 +94,50 @@ def _median_call_s(decoder: Decoder, requests: list[DecodeRequest], runs: int) -
     return statistics.median(times)
 
 
+def _median_call_s_beside(
+    decoder: Decoder, requests: list[DecodeRequest], beside: list[DecodeRequest], runs: int
+) -> float:
+    """``_median_call_s`` while another thread keeps one more model call running."""
+    stop = threading.Event()
+
+    def keep_busy() -> None:
+        while not stop.is_set():
+            decoder.decode(beside)
+
+    thread = threading.Thread(target=keep_busy, name="calibration-beside", daemon=True)
+    thread.start()
+    try:
+        return _median_call_s(decoder, requests, runs)
+    finally:
+        stop.set()
+        thread.join()
+
+
 def full_window_call_s(decoder: Decoder, runs: int = RUNS) -> float:
     """Median seconds of one model call on a full-window buffer (after one warm-up call)."""
     request = DecodeRequest(audio=_noise(CALIBRATION_AUDIO_S), offset_s=0.0, prompt_text="")
     return _median_call_s(decoder, [request], runs)
 
 
-def calibrate(decoder: Decoder, parallel: int, batch: int = 1, runs: int = RUNS) -> Calibration:
-    """Time full-window and quick calls on this machine (about four seconds on a slow CPU)."""
+def calibrate(
+    decoder: Decoder, parallel: int, batch: int = 1, runs: int = RUNS, previews: bool = False
+) -> Calibration:
+    """Time full-window and quick calls on this machine (about four seconds on a slow CPU), and with
+    ``previews`` (which run only beside another call: ``parallel`` of 2 or more) a full-window call with a
+    quick one beside it (three more)."""
     request = DecodeRequest(audio=_noise(CALIBRATION_AUDIO_S), offset_s=0.0, prompt_text="")
     quick = dataclasses.replace(request, quick=True)
     batch = max(1, batch)
+    parallel = max(1, parallel)
+    shared = None
+    if previews and parallel >= 2:
+        shared = _median_call_s_beside(decoder, [request], [quick], runs)
     return Calibration(
         full_call_s=_median_call_s(decoder, [request], runs),
         quick_call_s=_median_call_s(decoder, [quick] * batch, runs) / batch,
-        parallel=max(1, parallel),
+        parallel=parallel,
         batch=batch,
+        shared_full_call_s=shared,
     )
 
 

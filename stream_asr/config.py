@@ -27,6 +27,10 @@ class EngineConfig:
     beam_size: int = 1
     language: str | None = None  # None: English on .en models, detected on multilingual ones
     interim_results: bool = True
+    # Between updates, a quick look at the newest audio this often (audio clock) extends the interim on a
+    # model slot no update needs; it never changes what becomes final. None = off (the default: on two
+    # cores the look slows the update beside it, and finals come later; bench/README.md).
+    preview_every_s: float | None = None
     endpointing_ms: int | None = 300  # silence after speech that makes the tail final; None = off
     pause_ms: int | None = 200  # a shorter pause inside speech makes the words before it final
     max_uncommitted_s: float | None = 1.5  # words older than this commit even without agreement
@@ -44,6 +48,8 @@ class EngineConfig:
             raise ValueError("update_s must be within 0.05..10")
         if self.max_buffer_s > 29.0 or self.trim_s >= self.max_buffer_s:
             raise ValueError("need trim_s < max_buffer_s <= 29")
+        if self.preview_every_s is not None and self.preview_every_s < 0.1:
+            raise ValueError("preview_every_s must be >= 0.1 (or None)")
         if self.beam_size < 1:
             raise ValueError("beam_size must be >= 1")
 

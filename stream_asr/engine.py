@@ -14,6 +14,7 @@ Driving loop (the scheduler does this, batching several sessions' decodes)::
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,12 @@ def _seconds(samples: int) -> float:
     return samples / SAMPLE_RATE
 
 
+# A preview decodes at most this much audio (it fits the 10 s quick window with its padding), starting
+# this long before the last commit so that the first new word is heard whole.
+PREVIEW_MAX_S = 8.8
+PREVIEW_CONTEXT_S = 1.0
+
+
 class StreamingEngine:
     """LocalAgreement-2 streaming over a growing buffer, with VAD gating, endpointing and resume."""
 
@@ -95,6 +102,13 @@ class StreamingEngine:
         self._finalize_marks: list[int] = []
         self._close_requested = False
         self._pending: PendingDecode | None = None
+        # Previews (see ``preview``): how far decisions and previews have looked, how far the last applied
+        # decision saw, the preview in flight, and the newest preview's words past the last commit.
+        self._looked_until = rp.resume_sample
+        self._applied_until = rp.resume_sample
+        self._preview_end: int | None = None
+        self._preview_until = 0
+        self._preview_words: list[Word] = []
         self._quick_next = False  # the next request is an utterance's first look: a quick decode
         # The interval between updates; the scheduler stretches it (never below config.update_s) when
         # the worker serves more sessions (see LoadPolicy).
@@ -239,8 +253,56 @@ class StreamingEngine:
         )
         self._quick_next = False
         self._pending = PendingDecode(kind, request, self._pos)
+        self._looked_until = max(self._looked_until, self._pos)
         self._speech_since_decode = False
         return request
+
+    # ----- previews: a quick look at the newest audio for an earlier interim
+    def preview(self) -> DecodeRequest | None:
+        """A quick decode of the audio received up to now, while the next update is not yet due or still
+        running; None when none is due: previews off, not in speech, replaying, a preview in flight, or
+        less than ``preview_every_s`` of audio since the last look. Its result (``apply_preview``) only
+        extends the interim: what becomes final never depends on previews, or on whether they ran."""
+        cfg = self.config
+        end = self._received
+        if (
+            cfg.preview_every_s is None
+            or not cfg.interim_results
+            or self._preview_end is not None
+            or self._close_requested
+            or self._pos < self._replay_until
+            or self._tracker.state is not SpeechState.SPEECH
+            or end - self._looked_until < cfg.preview_every_s * SAMPLE_RATE
+        ):
+            return None
+        context = round((self._agreement.last_commit_end_s - PREVIEW_CONTEXT_S) * SAMPLE_RATE)
+        begin = max(context, end - round(PREVIEW_MAX_S * SAMPLE_RATE))
+        begin = max(begin - begin % cfg.align_samples, self._audio.start)
+        before = [w for w in self._agreement.committed_in_buffer if w.end_s <= _seconds(begin)]
+        prompt = (self._history + " " + join_words(before)).strip()
+        self._preview_end = self._looked_until = end
+        return DecodeRequest(
+            audio=self._audio.view(begin, end).copy(),
+            offset_s=_seconds(begin),
+            prompt_text=prompt[-cfg.prompt_chars :],
+            language=cfg.language,
+            quick=True,
+        )
+
+    def apply_preview(self, hypothesis: Hypothesis | None) -> None:
+        """The preview's result (None when its model call failed): a new interim if it heard further."""
+        end, self._preview_end = self._preview_end, None
+        if end is None:
+            raise RuntimeError("apply_preview() without a preview")
+        if hypothesis is None or end <= self._applied_until or self.done:
+            return  # a decode applied since has heard as far
+
+        def has_speech(start_s: float, end_s: float) -> bool:  # the VAD has not walked the newest audio
+            return start_s * SAMPLE_RATE >= self._pos or self._has_speech(start_s, end_s)
+
+        self._preview_words = self._agreement.preview(self._words(hypothesis, end, has_speech))
+        self._preview_until = end
+        self._emit_interim()
 
     # ----- apply: agreement, events, trimming
     def apply(self, hypothesis: Hypothesis) -> None:
@@ -248,7 +310,8 @@ class StreamingEngine:
         if pending is None:
             raise RuntimeError("apply() without a prepared request")
         self._pending = None
-        words = self._words(hypothesis)
+        self._applied_until = pending.position
+        words = self._words(hypothesis, self._pos, self._has_speech)
         cfg = self.config
         if pending.kind is DecodeKind.UPDATE:
             force = None if cfg.max_uncommitted_s is None else _seconds(self._pos) - cfg.max_uncommitted_s
@@ -279,10 +342,12 @@ class StreamingEngine:
         elif _seconds(self._pos - self._audio.start) > self.config.trim_s:
             self._reset(self._pos)
 
-    def _words(self, hypothesis: Hypothesis) -> list[Word]:
-        lo_s, hi_s = _seconds(self._audio.start), _seconds(self._pos)
+    def _words(
+        self, hypothesis: Hypothesis, until: int, has_speech: Callable[[float, float], bool]
+    ) -> list[Word]:
+        lo_s, hi_s = _seconds(self._audio.start), _seconds(until)
         words = []
-        for w in filter_words(hypothesis, self.config.guards, self._has_speech):
+        for w in filter_words(hypothesis, self.config.guards, has_speech):
             text = plain_word(w.punctuated)
             if not text:
                 continue
@@ -353,7 +418,10 @@ class StreamingEngine:
     def _emit_interim(self) -> None:
         if not self.config.interim_results:
             return
-        words = (*self._unfinal, *self._agreement.tail)
+        tail: list[Word] = self._agreement.tail
+        if self._preview_until > self._applied_until:  # a preview heard further than the last decode
+            tail = self._agreement.preview(self._preview_words)
+        words = (*self._unfinal, *tail)
         if words != self._last_interim:
             self._last_interim = words
             self._events.append(Interim(words=words, committed_count=len(self._unfinal)))

@@ -1,7 +1,8 @@
 """Many sessions on one model: earliest-deadline-first updates, batched decodes, admission control.
 
 The event loop owns the engines (VAD and agreement are cheap); only the model call runs in a worker
-thread, where CTranslate2 releases the GIL. A session never has more than one decode in flight.
+thread, where CTranslate2 releases the GIL. A session never has more than one update in flight; with a
+model slot to spare it may also have one preview (a quick look at its newest audio for the interim).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class UpdateRecord:
     duration_s: float
     batch_size: int
     audio_s: float  # total length of the decoded windows
+    preview: bool = False  # previews for interims (StreamingEngine.preview), not updates
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class SchedulerStats:
     decode_seconds_total: float
     audio_seconds_total: float  # session audio processed (received and walked by the engines)
     max_lag_s: float
+    preview_calls: int = 0
+    preview_seconds_total: float = 0.0
 
     @property
     def real_time_factor(self) -> float:
@@ -118,6 +122,7 @@ class _Call:
     started: float
     handles: list[SessionHandle]
     requests: list[DecodeRequest]
+    preview: bool = False
 
 
 class SessionHandle:
@@ -131,6 +136,7 @@ class SessionHandle:
         self._arrivals: collections.deque[tuple[int, float]] = collections.deque()
         self._processed = engine.processed_samples
         self.in_flight = False
+        self.preview_in_flight = False
         self.ready_since: float | None = None  # when the pending decision's audio arrived
         self.finished = False
 
@@ -228,6 +234,8 @@ class Scheduler:
         self.model_calls = 0
         self.decodes = 0
         self.decode_seconds_total = 0.0
+        self.preview_calls = 0
+        self.preview_seconds_total = 0.0
         self.update_durations_s: collections.deque[float] = collections.deque(maxlen=1000)
         self._audio_samples_done = 0
         # Model calls in flight at once (CTranslate2 runs them in parallel, each on its own threads): on a
@@ -303,6 +311,8 @@ class Scheduler:
             decode_seconds_total=self.decode_seconds_total,
             audio_seconds_total=self._audio_samples_done / SAMPLE_RATE,
             max_lag_s=max((h.lag_s for h in self.sessions.values()), default=0.0),
+            preview_calls=self.preview_calls,
+            preview_seconds_total=self.preview_seconds_total,
         )
 
     # ----- internals
@@ -352,6 +362,7 @@ class Scheduler:
                     handle.in_flight = True
                 future = loop.run_in_executor(self._executor, self._decode, requests)
                 inflight[future] = _Call(time.perf_counter(), handles, requests)
+            self._start_previews(loop, inflight)
             # Wait for a model call to finish or for new audio (VAD events go out on time meanwhile).
             self._event.clear()
             waiter = asyncio.ensure_future(self._event.wait())
@@ -363,12 +374,57 @@ class Scheduler:
             for future in [f for f in inflight if f.done()]:
                 self._finish(inflight.pop(future), future)
 
+    def _start_previews(
+        self, loop: asyncio.AbstractEventLoop, inflight: dict[asyncio.Future[list[Hypothesis]], _Call]
+    ) -> None:
+        """Spend an idle model slot on previews (one call for every session that has one due), keeping a
+        slot for updates: previews never hold up what becomes final for longer than one quick call."""
+        previews = sum(1 for call in inflight.values() if call.preview)
+        if len(inflight) >= self.parallel or previews >= self.parallel - 1:
+            return
+        handles: list[SessionHandle] = []
+        requests: list[DecodeRequest] = []
+        for handle in self.sessions.values():
+            if len(requests) == self.max_batch:
+                break
+            if handle.preview_in_flight or handle.finished:
+                continue
+            request = handle.engine.preview()
+            if request is not None:
+                handle.preview_in_flight = True
+                handles.append(handle)
+                requests.append(request)
+        if requests:
+            future = loop.run_in_executor(self._executor, self._decode, requests)
+            inflight[future] = _Call(time.perf_counter(), handles, requests, preview=True)
+
+    def _finish_preview(self, call: _Call, future: asyncio.Future[list[Hypothesis]]) -> None:
+        hypotheses: list[Hypothesis | None] = [None] * len(call.handles)
+        try:
+            hypotheses = list(future.result())
+        except Exception:  # an interim is lost, nothing else: the next update shows the words
+            log.warning("a preview model call failed", exc_info=True)
+        duration = time.perf_counter() - call.started
+        self.preview_calls += 1
+        self.preview_seconds_total += duration
+        if self.on_update is not None:
+            audio_s = sum(len(r.audio) for r in call.requests) / SAMPLE_RATE
+            self.on_update(UpdateRecord(duration, len(call.requests), audio_s, preview=True))
+        for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
+            handle.preview_in_flight = False
+            if not handle.finished:
+                handle.engine.apply_preview(hypothesis)
+                handle._deliver()
+
     def _quicken(self, request: DecodeRequest) -> DecodeRequest:
         if self._all_quick and not request.final and not request.quick:
             return dataclasses.replace(request, quick=True)
         return request
 
     def _finish(self, call: _Call, future: asyncio.Future[list[Hypothesis]]) -> None:
+        if call.preview:
+            self._finish_preview(call, future)
+            return
         for handle in call.handles:
             handle.in_flight = False
         try:
@@ -420,7 +476,8 @@ def build_scheduler(settings: Settings) -> Scheduler:
     )
     if None in (settings.asr_min_update_s, settings.asr_quick_sessions, settings.asr_capacity):
         batch = scheduler.max_batch if scheduler.runtime.device == "cuda" else 1
-        measured = calibrate(scheduler.decoder, scheduler.parallel, batch)
+        previews = settings.asr_preview_s > 0
+        measured = calibrate(scheduler.decoder, scheduler.parallel, batch, previews=previews)
         if settings.asr_min_update_s is None:
             policy = dataclasses.replace(policy, min_update_s=measured.update_floor_s())
         loaded_s = policy.update_s(policy.fast_sessions + 1, settings.asr_update_s)
@@ -432,9 +489,10 @@ def build_scheduler(settings: Settings) -> Scheduler:
             scheduler.capacity = max(measured.capacity(loaded_s), policy.quick_sessions, 1)
         scheduler.load_policy = policy
         log.info(
-            "model calls: %.2f s on a full window, %.2f s quick; live updates at least every %.1f s, "
-            "full windows up to %d sessions, capacity %d",
+            "model calls: %.2f s on a full window (%s beside a preview), %.2f s quick; live updates at "
+            "least every %.1f s, full windows up to %d sessions, capacity %d",
             measured.full_call_s,
+            "-" if measured.shared_full_call_s is None else f"{measured.shared_full_call_s:.2f} s",
             measured.quick_call_s,
             policy.min_update_s,
             policy.quick_sessions,
@@ -442,6 +500,7 @@ def build_scheduler(settings: Settings) -> Scheduler:
             extra={
                 "calibration_call_s": round(measured.full_call_s, 3),
                 "calibration_quick_call_s": round(measured.quick_call_s, 3),
+                "calibration_shared_call_s": measured.shared_full_call_s,
             },
         )
     return scheduler

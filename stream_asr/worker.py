@@ -34,7 +34,7 @@ from stream_asr import events as ev
 from stream_asr import metrics
 from stream_asr.config import ResumePoint
 from stream_asr.options import engine_config
-from stream_asr.scheduler import CapacityExceeded, Scheduler, SessionHandle
+from stream_asr.scheduler import CapacityExceeded, Scheduler, SessionHandle, UpdateRecord
 
 log = logging.getLogger("ayka.asr")
 
@@ -45,6 +45,13 @@ UPLOAD_UPDATE_S = 6.0  # measured on the sample clip: 3x faster than 1 s steps, 
 WATCH_RENEW_S = 60.0
 MAX_SESSION_FAILURES = 3  # a session that fails this often on one worker is given up, not retried forever
 PROGRESS_EVERY_S = 1.0  # how often the gateway hears the session's lag, in silence as in speech
+
+
+def _observe(record: UpdateRecord) -> None:
+    if record.preview:
+        metrics.PREVIEW.inc()
+    else:
+        metrics.UPDATE.observe(record.duration_s)
 
 
 def to_bus_words(words: tuple[ev.Word, ...], speaker: int | None = None) -> list[bus.Word]:
@@ -377,7 +384,7 @@ class AsrWorker:
         self._failures: collections.Counter[str] = collections.Counter()
         self._waiting: dict[str, bytes] = {}  # KV asr-sessions, mirrored by a watcher: sessions to serve
         self._next_try: dict[str, float] = {}  # when to try again to claim a session someone else holds
-        scheduler.on_update = lambda record: metrics.UPDATE.observe(record.duration_s)
+        scheduler.on_update = _observe
 
     async def run(self, stop: asyncio.Event) -> None:
         self._owners = await self.js.key_value(bus.KV_ASR_OWNERS)

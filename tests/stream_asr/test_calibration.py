@@ -4,9 +4,13 @@ still decode on full windows, and how many sessions the worker admits at all (so
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from nats.aio.client import Client as NATS
+from pydantic import ValidationError
 
+from ayka.bus import StreamOptions
 from ayka.settings import Settings
 from stream_asr.calibration import (
     MAX_CAPACITY,
@@ -18,6 +22,7 @@ from stream_asr.calibration import (
 )
 from stream_asr.config import EngineConfig
 from stream_asr.decode import Decoder
+from stream_asr.options import engine_config
 from stream_asr.scheduler import CapacityExceeded, LoadPolicy, build_scheduler
 from stream_asr.worker import AsrWorker
 
@@ -52,6 +57,16 @@ def test_the_load_policy_follows_the_measured_calls(
     assert measured.capacity(update_s) == capacity
 
 
+def test_previews_beside_the_updates_lift_the_floor_by_what_they_cost() -> None:
+    # The AVX2 host: a 0.72 s call takes 0.86 s with a preview beside it; 1.0 s no longer holds (measured:
+    # finalization p50 3.4-4.2 s at 1.0 s, 2.5 s at 1.2 s, with previews every 0.3 s).
+    alone = Calibration(full_call_s=0.72, quick_call_s=0.17, parallel=2)
+    shared = dataclasses.replace(alone, shared_full_call_s=0.86)
+    assert (alone.update_floor_s(), shared.update_floor_s()) == (1.0, 1.2)
+    # A machine where the two calls do not slow each other keeps its floor.
+    assert dataclasses.replace(alone, shared_full_call_s=0.70).update_floor_s() == 1.0
+
+
 def test_a_slower_machine_admits_fewer_sessions_and_longer_intervals_admit_more() -> None:
     fast = Calibration(full_call_s=0.4, quick_call_s=0.1, parallel=2)
     slow = Calibration(full_call_s=0.8, quick_call_s=0.2, parallel=2)
@@ -67,6 +82,12 @@ def test_calls_are_measured_on_the_real_model(decoder: Decoder) -> None:
     # The quick call encodes a 10 s window instead of 30 s: a fraction of the cost.
     assert 0.0 < measured.quick_call_s < measured.full_call_s
     assert measured.parallel == 2
+    assert measured.shared_full_call_s is None  # previews not asked for
+
+    with_previews = calibrate(decoder, parallel=2, runs=1, previews=True)
+    assert with_previews.shared_full_call_s is not None and 0.01 < with_previews.shared_full_call_s < 30.0
+    # One model call at a time leaves no slot for previews, so nothing is measured beside.
+    assert calibrate(decoder, parallel=1, runs=1, previews=True).shared_full_call_s is None
 
 
 def test_the_floor_lifts_every_interval_the_policy_gives() -> None:
@@ -86,6 +107,16 @@ def test_empty_or_auto_means_calibrate(value: str, monkeypatch: pytest.MonkeyPat
         None,
         None,
     )
+
+
+def test_previews_are_set_by_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    options = StreamOptions()
+    assert engine_config(options, Settings()).preview_every_s is None  # off unless asked for
+    monkeypatch.setenv("AYKA_ASR_PREVIEW_S", "0.3")
+    assert engine_config(options, Settings()).preview_every_s == 0.3
+    monkeypatch.setenv("AYKA_ASR_PREVIEW_S", "0.05")
+    with pytest.raises(ValidationError, match=r"must be 0 \(off\) or at least 0\.1 seconds"):
+        Settings()
 
 
 async def test_a_worker_calibrates_what_is_not_set_and_advertises_its_capacity(nc: NATS) -> None:

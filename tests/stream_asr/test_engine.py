@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 from stream_asr.config import EngineConfig, FinalPolicy
-from stream_asr.decode import Decoder
+from stream_asr.decode import Decoder, DecodeRequest
 from stream_asr.engine import SessionClosed, StreamingEngine
-from stream_asr.events import Committed, Interim, SegmentFinal, SpeechStarted, UtteranceEnd
+from stream_asr.events import Committed, Event, Interim, SegmentFinal, SpeechStarted, UtteranceEnd
 from stream_asr.model import ModelRuntime
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, noise, silence, wer
@@ -129,3 +132,93 @@ def test_the_first_look_at_an_utterance_is_a_quick_decode(
             engine.apply(decoder.decode([request])[0])
     assert quick[0] and not all(quick)  # the first look is quick, later updates use the full window
     assert quick.count(True) <= quick.count(False)
+
+
+def _lagging_run(
+    decoder: Decoder, vad_model: SileroModel, audio: np.ndarray, *, previews: bool, call_s: float = 0.9
+) -> list[tuple[float, Event]]:
+    """Drive an engine whose updates take ``call_s`` of audio time to come back (as on a slow CPU), looking
+    ahead with a preview whenever one is due (previews come back at once); (audio received, event) pairs."""
+    engine = StreamingEngine(EngineConfig(preview_every_s=0.3 if previews else None), vad_model)
+    out: list[tuple[float, Event]] = []
+    update: tuple[DecodeRequest, int] | None = None
+    for begin in range(0, len(audio) + 1600, 1600):
+        if begin < len(audio):
+            engine.push_samples(audio[begin : begin + 1600])
+        else:
+            engine.close()
+        received = engine.received_samples
+        if update is not None and (received >= update[1] or begin >= len(audio)):
+            engine.apply(decoder.decode([update[0]])[0])
+            update = None
+        if (preview := engine.preview()) is not None:
+            assert engine.preview() is None  # one at a time
+            engine.apply_preview(decoder.decode([preview])[0])
+        while update is None and (request := engine.prepare()) is not None:
+            if begin >= len(audio):
+                engine.apply(decoder.decode([request])[0])
+            else:
+                update = request, received + round(call_s * SAMPLE_RATE)
+        out += [(received / SAMPLE_RATE, e) for e in engine.take_events()]
+    assert engine.done
+    return out
+
+
+def test_previews_show_new_words_sooner_and_never_change_the_finals(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    audio = clip.audio[: round(14.0 * SAMPLE_RATE)]
+    plain = _lagging_run(decoder, vad_model, audio, previews=False)
+    looked = _lagging_run(decoder, vad_model, audio, previews=True)
+    assert [e for _, e in looked if isinstance(e, SegmentFinal | Committed)] == [
+        e for _, e in plain if isinstance(e, SegmentFinal | Committed)
+    ]
+
+    def staleness(run: list[tuple[float, Event]]) -> float:
+        """Median audio time between an interim's newest word and the audio received when it came out."""
+        ages = [at - e.words[-1].end_s for at, e in run if isinstance(e, Interim) and e.words]
+        return float(np.median(ages))
+
+    assert staleness(looked) < staleness(plain) - 0.2, (staleness(looked), staleness(plain))
+    for at, event in looked:
+        if isinstance(event, Interim) and event.words:
+            assert event.words[-1].end_s <= at + 1e-6  # a preview never runs ahead of the audio
+
+
+def test_a_preview_is_due_only_in_speech_and_only_when_interims_are_wanted(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    speech = clip.audio[round(14.4 * SAMPLE_RATE) : round(17.4 * SAMPLE_RATE)]
+    on = EngineConfig(preview_every_s=0.3)
+    quiet = StreamingEngine(on, vad_model)
+    quiet.push_samples(silence(3.0))
+    assert quiet.prepare() is None and quiet.preview() is None  # no speech, nothing to look at
+    for config in (dataclasses.replace(on, interim_results=False), EngineConfig()):  # off by default
+        engine = StreamingEngine(config, vad_model)
+        feed(engine, decoder, speech)
+        assert engine.preview() is None
+    engine = StreamingEngine(on, vad_model)
+    with pytest.raises(RuntimeError, match="without a preview"):
+        engine.apply_preview(None)
+    engine.push_samples(speech[:16000])
+    request = engine.prepare()  # the first (quick) update, in flight
+    assert request is not None
+    engine.push_samples(speech[16000:32000])
+    preview = engine.preview()
+    assert preview is not None and preview.quick and not preview.final
+    assert preview.offset_s + len(preview.audio) / SAMPLE_RATE == pytest.approx(2.0)
+    assert engine.preview() is None  # one at a time
+    engine.apply_preview(None)  # its model call failed: nothing happens, and the next one may start
+    engine.apply(decoder.decode([request])[0])
+    engine.take_events()
+    engine.push_samples(speech[32000:40960])
+    stale = engine.preview()
+    assert stale is not None
+    engine.finalize()  # a decode that hears as far as the preview did (40960 is a whole VAD window)
+    while (request := engine.prepare()) is not None:
+        engine.apply(decoder.decode([request])[0])
+    assert any(isinstance(e, SegmentFinal) and e.from_finalize for e in engine.take_events())
+    engine.apply_preview(decoder.decode([stale])[0])
+    assert engine.take_events() == []  # too old to show
+    with pytest.raises(ValueError, match="preview_every_s"):
+        EngineConfig(preview_every_s=0.05)

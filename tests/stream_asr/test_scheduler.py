@@ -138,3 +138,40 @@ async def test_model_calls_run_in_parallel(vad_model: SileroModel, clip: Clip) -
     spans.sort()
     overlapping = sum(1 for a, b in itertools.pairwise(spans) if b[0] < a[1])
     assert overlapping >= 2, spans  # calls of the two sessions were in flight at the same time
+
+
+async def test_a_live_session_gets_previews_on_the_spare_slot(
+    runtime: ModelRuntime, vad_model: SileroModel, clip: Clip
+) -> None:
+    """At real-time pace, the slot the session's updates leave idle shows its newest words sooner."""
+    records: list[UpdateRecord] = []
+    audio = clip.audio[round(14.4 * SAMPLE_RATE) : round(21.9 * SAMPLE_RATE)]
+    policy = LoadPolicy(fast_sessions=1, loaded_update_s=1.2, quick_sessions=1, min_update_s=1.2)
+    async with Scheduler(
+        runtime, capacity=1, vad_model=vad_model, on_update=records.append, load_policy=policy
+    ) as scheduler:
+        assert scheduler.parallel >= 2  # one call per core; previews need a second slot
+        handle = scheduler.open("live", EngineConfig(preview_every_s=0.3))
+        collector = asyncio.create_task(_collect(handle))
+        for begin in range(0, len(audio), 1600):
+            handle.push(float_to_pcm16(audio[begin : begin + 1600]))
+            await asyncio.sleep(0.1)
+        handle.close()
+        events = await asyncio.wait_for(collector, 60)
+        stats = scheduler.stats()
+    previews = [r for r in records if r.preview]
+    updates = [r for r in records if not r.preview]
+    # 7.5 s of speech with updates every 1.2 s: several looks in between, each on at most 8.8 s of audio.
+    assert stats.preview_calls == len(previews) >= 3
+    assert all(r.batch_size == 1 and 0.0 < r.audio_s <= 8.8 for r in previews)
+    assert stats.preview_seconds_total == pytest.approx(sum(r.duration_s for r in previews))
+    assert stats.model_calls == len(updates)  # previews are counted apart from updates
+    final = " ".join(e.transcript for e in events if isinstance(e, SegmentFinal))
+    assert (
+        wer(
+            "And I'm Sheila in Texas, originally from Chicago. Oh, I'm originally from Chicago also. "
+            "I'm in New Jersey now though.",
+            final,
+        )
+        <= 0.35
+    ), final
