@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ayka.settings import Settings
 from stream_asr.audio import float_to_pcm16
 from stream_asr.calibration import calibrate
 from stream_asr.config import EngineConfig, FinalPolicy
@@ -233,6 +234,8 @@ def summarise(results: list[SessionResult], clip: Clip, wall_s: float, scheduler
             f"{statistics.mean(durations) if durations else 0:.3f} s  p50 {_pct(durations, 50):.3f} s  "
             f"p95 {_pct(durations, 95):.3f} s  RTF {stats.real_time_factor:.3f}"
         )
+        if stats.wide_calls:
+            print(f"calls on every core: {stats.wide_calls} of {stats.model_calls}")
         if stats.preview_calls:
             print(
                 f"previews: {stats.preview_calls} calls, mean "
@@ -265,6 +268,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 device=Device(args.device),
                 cpu_threads=args.cpu_threads,
                 parallel_calls=args.parallel_calls,
+                wide_instance=args.wide_sessions > 0,
             )
         )
         if args.fast:
@@ -272,6 +276,7 @@ async def main_async(args: argparse.Namespace) -> None:
             transports = [engine_transport(decoder, vad, config) for _ in range(args.concurrency)]
         else:
             min_update_s, quick_sessions = args.min_update_s, args.quick_sessions
+            wide_min_update_s = min_update_s
             if min_update_s is None or quick_sessions is None:  # as a worker does at start
                 decoder = Decoder(runtime, window_buckets_s=buckets)
                 batch = args.max_batch if args.device == "cuda" else 1
@@ -279,13 +284,16 @@ async def main_async(args: argparse.Namespace) -> None:
                 measured = calibrate(decoder, parallel, batch, previews=bool(args.preview_s))
                 if min_update_s is None:
                     min_update_s = measured.update_floor_s()
+                    wide_min_update_s = measured.wide_update_floor_s()
                 loaded_s = max(args.update_s, args.loaded_update_s, min_update_s)
                 if quick_sessions is None:
                     quick_sessions = measured.full_window_sessions(loaded_s)
                 print(
                     f"calibration: full-window call {measured.full_call_s:.2f} s "
-                    f"({measured.shared_full_call_s or 0:.2f} s beside a preview), quick call "
-                    f"{measured.quick_call_s:.3f} s; update floor {min_update_s} s, full windows up to "
+                    f"({measured.shared_full_call_s or 0:.2f} s beside a preview, "
+                    f"{measured.wide_full_call_s or 0:.2f} s on every core), quick call "
+                    f"{measured.quick_call_s:.3f} s; update floor {min_update_s} s "
+                    f"({wide_min_update_s} s on every core), full windows up to "
                     f"{quick_sessions} sessions, a worker would admit {measured.capacity(loaded_s)}"
                 )
             scheduler = Scheduler(
@@ -294,7 +302,12 @@ async def main_async(args: argparse.Namespace) -> None:
                 max_batch=args.max_batch,
                 window_buckets_s=buckets,
                 load_policy=LoadPolicy(
-                    args.fast_sessions, args.loaded_update_s, quick_sessions, min_update_s
+                    args.fast_sessions,
+                    args.loaded_update_s,
+                    quick_sessions,
+                    min_update_s,
+                    wide_sessions=args.wide_sessions,
+                    wide_min_update_s=wide_min_update_s or 0.0,
                 ),
             )
             scheduler.start()
@@ -342,6 +355,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--min-update-s", type=float, default=None, help="floor of the update interval (default: calibrate)"
+    )
+    parser.add_argument(
+        "--wide-sessions",
+        type=int,
+        default=Settings.model_fields["asr_wide_sessions"].default,
+        help="with at most this many sessions, calls run one at a time on every core (0 = off)",
     )
     parser.add_argument("--first-update-s", type=float, default=EngineConfig().first_update_s)
     parser.add_argument(

@@ -56,11 +56,19 @@ class Calibration:
     # On a full window while a quick call runs beside it, as a session's previews do (None: not measured).
     # Two calls share the CPU's caches and memory bandwidth: 15-20 % slower on the AVX2 host.
     shared_full_call_s: float | None = None
+    # On a full window on the instance that uses every core (None: not loaded), as a lone session decodes.
+    wide_full_call_s: float | None = None
 
     def update_floor_s(self) -> float:
         """The shortest update interval a session sustains (see ``sustainable_update_s``), with its
         previews running beside its updates where they were measured."""
         return sustainable_update_s(max(self.full_call_s, self.shared_full_call_s or 0.0))
+
+    def wide_update_floor_s(self) -> float:
+        """The same for calls on every core (the parallel calls' floor where none was measured)."""
+        if self.wide_full_call_s is None:
+            return self.update_floor_s()
+        return sustainable_update_s(self.wide_full_call_s)
 
     def full_window_sessions(self, update_s: float) -> int:
         """How many sessions updating every ``update_s`` fit on full windows (the rest go quick)."""
@@ -84,12 +92,14 @@ def _noise(seconds: float) -> np.ndarray:
     return samples.astype(np.float32)
 
 
-def _median_call_s(decoder: Decoder, requests: list[DecodeRequest], runs: int) -> float:
-    decoder.decode(requests)  # warm-up: the first call of a shape allocates
+def _median_call_s(
+    decoder: Decoder, requests: list[DecodeRequest], runs: int, *, wide: bool = False
+) -> float:
+    decoder.decode(requests, wide=wide)  # warm-up: the first call of a shape allocates
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        decoder.decode(requests)
+        decoder.decode(requests, wide=wide)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -122,9 +132,10 @@ def full_window_call_s(decoder: Decoder, runs: int = RUNS) -> float:
 def calibrate(
     decoder: Decoder, parallel: int, batch: int = 1, runs: int = RUNS, previews: bool = False
 ) -> Calibration:
-    """Time full-window and quick calls on this machine (about four seconds on a slow CPU), and with
+    """Time full-window and quick calls on this machine (about four seconds on a slow CPU), with
     ``previews`` (which run only beside another call: ``parallel`` of 2 or more) a full-window call with a
-    quick one beside it (three more)."""
+    quick one beside it (three more), and a full-window call on every core where the decoder has the
+    instance for it (two more)."""
     request = DecodeRequest(audio=_noise(CALIBRATION_AUDIO_S), offset_s=0.0, prompt_text="")
     quick = dataclasses.replace(request, quick=True)
     batch = max(1, batch)
@@ -138,6 +149,7 @@ def calibrate(
         parallel=parallel,
         batch=batch,
         shared_full_call_s=shared,
+        wide_full_call_s=_median_call_s(decoder, [request], runs, wide=True) if decoder.has_wide else None,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+from faster_whisper.transcribe import WhisperModel, get_compression_ratio, get_suppressed_tokens
 
 from stream_asr.model import ModelRuntime
 
@@ -86,6 +86,7 @@ class Decoder:
         self.window_buckets_s = tuple(sorted(min(b, 30.0) for b in window_buckets_s))
         self.quick_buckets_s = tuple(sorted(min(b, 30.0) for b in quick_buckets_s))
         self._model = runtime.whisper
+        self._wide_model = runtime.wide_whisper
         self._tokenizers: dict[str | None, Tokenizer] = {}
         self._suppress: list[int] | None = None
 
@@ -119,13 +120,20 @@ class Decoder:
         tokens: list[int] = self._tokenizer(request.language).encode(" " + text)
         return tokens[-self.max_prompt_tokens :]
 
-    def decode(self, requests: Sequence[DecodeRequest]) -> list[Hypothesis]:
-        """Decode all requests, batching those that CTranslate2 can run together.
+    @property
+    def has_wide(self) -> bool:
+        """Whether ``decode(..., wide=True)`` runs on all cores (``ModelConfig.wide_instance``)."""
+        return self._wide_model is not None
+
+    def decode(self, requests: Sequence[DecodeRequest], *, wide: bool = False) -> list[Hypothesis]:
+        """Decode all requests, batching those that CTranslate2 can run together; ``wide`` runs the call on
+        the instance that uses every core (where loaded; the caller runs nothing beside it).
 
         CTranslate2 needs the start-of-transcript token at one position in a batch, so one model call
         takes the requests with equal beam size and prompt length (long prompts are cut to
         ``max_prompt_tokens``, so sessions with a history all fall in one group).
         """
+        model = self._wide_model if wide and self._wide_model is not None else self._model
         groups: dict[tuple[int, int, int], list[int]] = {}
         prompts = [self.prompt_tokens(r) for r in requests]
         out: list[Hypothesis | None] = [None] * len(requests)
@@ -135,14 +143,15 @@ class Decoder:
                 continue
             groups.setdefault((req.beam_size, len(prompts[i]), self.window_frames(req)), []).append(i)
         for indices in groups.values():
-            results = self._decode_group([requests[i] for i in indices], [prompts[i] for i in indices])
+            results = self._decode_group(model, [requests[i] for i in indices], [prompts[i] for i in indices])
             for i, hyp in zip(indices, results, strict=True):
                 out[i] = hyp
         return [h for h in out if h is not None]
 
-    def _decode_group(self, requests: Sequence[DecodeRequest], previous: list[list[int]]) -> list[Hypothesis]:
+    def _decode_group(
+        self, model: WhisperModel, requests: Sequence[DecodeRequest], previous: list[list[int]]
+    ) -> list[Hypothesis]:
         beam = requests[0].beam_size
-        model = self._model
         frames_per_s = model.frames_per_second
         features = []
         num_frames = []

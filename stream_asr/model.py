@@ -40,6 +40,9 @@ class ModelConfig:
     compute_type: str = ""  # "" = int8 on CPU, float16 on CUDA
     cpu_threads: int = 0  # threads per model call; 0 = the cores divided among the parallel calls
     parallel_calls: int = 0  # model calls in flight at once; 0 = one per core on CPU, one on a GPU
+    # Also load an instance that runs one call on all the threads of the parallel calls together, for a
+    # worker with a lone session (CPU only, when calls run in parallel): measured 1.6x faster per call.
+    wide_instance: bool = False
     cache_dir: Path = Path(".ayka/models")  # where a model assembled from parts is written
 
     @property
@@ -53,6 +56,10 @@ class ModelConfig:
         if self.cpu_threads > 0:
             return self.cpu_threads
         return max(1, _cores() // self.resolved_parallel_calls)
+
+    @property
+    def loads_wide_instance(self) -> bool:
+        return self.wide_instance and self.resolved_device == "cpu" and self.resolved_parallel_calls > 1
 
     @property
     def resolved_device(self) -> str:
@@ -178,15 +185,23 @@ class ModelRuntime:
         self.path = resolve_model_path(config)
         self.device = config.resolved_device
         self.compute_type = config.resolved_compute_type
-        self.whisper = WhisperModel(
+        self.parallel_calls = config.resolved_parallel_calls
+        self.whisper = self._load(config.resolved_cpu_threads, self.parallel_calls)
+        # The same weights again, one call on every thread: CTranslate2 fixes a model's threads per call
+        # when it loads. Never run beside a call of ``whisper`` (the two would share the cores).
+        self.wide_whisper: WhisperModel | None = None
+        if config.loads_wide_instance:
+            self.wide_whisper = self._load(config.resolved_cpu_threads * self.parallel_calls, 1)
+
+    def _load(self, threads: int, parallel: int) -> WhisperModel:
+        return WhisperModel(
             str(self.path),
             device=self.device,
             compute_type=self.compute_type,
-            cpu_threads=config.resolved_cpu_threads,
-            num_workers=config.resolved_parallel_calls,
+            cpu_threads=threads,
+            num_workers=parallel,
             local_files_only=True,
         )
-        self.parallel_calls = config.resolved_parallel_calls
 
     @property
     def multilingual(self) -> bool:

@@ -22,6 +22,7 @@ def model_config(settings: Settings) -> ModelConfig:
         compute_type=settings.asr_compute_type,
         cpu_threads=settings.asr_cpu_threads,
         parallel_calls=settings.asr_parallel_calls,
+        wide_instance=settings.asr_wide_sessions > 0,
         cache_dir=Path(settings.data_dir) / "models",
     )
 

@@ -65,6 +65,7 @@ class UpdateRecord:
     batch_size: int
     audio_s: float  # total length of the decoded windows
     preview: bool = False  # previews for interims (StreamingEngine.preview), not updates
+    wide: bool = False  # on the instance that runs one call on every core (a lone session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class SchedulerStats:
     max_lag_s: float
     preview_calls: int = 0
     preview_seconds_total: float = 0.0
+    wide_calls: int = 0  # model calls (updates) that ran on every core, one at a time
 
     @property
     def real_time_factor(self) -> float:
@@ -96,16 +98,25 @@ class LoadPolicy:
     more than ``quick_sessions``, every update (not the flushes that make everything final: pauses,
     endpoints, Finalize, close) also encodes the shortest window that holds its buffer
     (``Decoder.quick_buckets_s``: a third to a sixth of the encoder's cost, at a small cost in accuracy).
+
+    With at most ``wide_sessions`` sessions (and a model that loaded ``ModelConfig.wide_instance``), the
+    model calls run one at a time, each on every core: a lone session's call is 1.6x faster than on its
+    share of the cores, so its updates may come as often as ``wide_min_update_s``.
     """
 
     fast_sessions: int = 1
     loaded_update_s: float = 1.0
     quick_sessions: int = 2
     min_update_s: float = 0.0  # no session updates more often: what this machine's model sustains
+    wide_sessions: int = 0
+    wide_min_update_s: float = 0.0  # the same, for calls on every core
 
-    def update_s(self, sessions: int, own_update_s: float) -> float:
+    def update_s(self, sessions: int, own_update_s: float, *, wide: bool = False) -> float:
         wanted = own_update_s if sessions <= self.fast_sessions else max(own_update_s, self.loaded_update_s)
-        return max(wanted, self.min_update_s)
+        return max(wanted, self.wide_min_update_s if wide else self.min_update_s)
+
+    def wide(self, sessions: int) -> bool:
+        return sessions <= self.wide_sessions
 
     def all_quick(self, sessions: int) -> bool:
         return sessions > self.quick_sessions
@@ -123,6 +134,7 @@ class _Call:
     handles: list[SessionHandle]
     requests: list[DecodeRequest]
     preview: bool = False
+    wide: bool = False  # holds every core: nothing else runs beside it
 
 
 class SessionHandle:
@@ -226,6 +238,7 @@ class Scheduler:
         self.max_batch = max_batch
         self.load_policy = load_policy
         self._all_quick = False
+        self._wide = False  # calls run one at a time on every core (LoadPolicy.wide_sessions)
         self.on_update = on_update
         self.vad_model = vad_model or SileroModel()
         self.decoder = Decoder(runtime, window_buckets_s=window_buckets_s)
@@ -236,6 +249,7 @@ class Scheduler:
         self.decode_seconds_total = 0.0
         self.preview_calls = 0
         self.preview_seconds_total = 0.0
+        self.wide_calls = 0
         self.update_durations_s: collections.deque[float] = collections.deque(maxlen=1000)
         self._audio_samples_done = 0
         # Model calls in flight at once (CTranslate2 runs them in parallel, each on its own threads): on a
@@ -291,8 +305,9 @@ class Scheduler:
         if policy is None:
             return
         count = len(self.sessions)
+        self._wide = self.decoder.has_wide and policy.wide(count)
         for handle in self.sessions.values():
-            handle.engine.update_s = policy.update_s(count, handle.engine.config.update_s)
+            handle.engine.update_s = policy.update_s(count, handle.engine.config.update_s, wide=self._wide)
         self._all_quick = policy.all_quick(count)
 
     def discard(self, session_id: str) -> None:
@@ -313,6 +328,7 @@ class Scheduler:
             max_lag_s=max((h.lag_s for h in self.sessions.values()), default=0.0),
             preview_calls=self.preview_calls,
             preview_seconds_total=self.preview_seconds_total,
+            wide_calls=self.wide_calls,
         )
 
     # ----- internals
@@ -354,14 +370,15 @@ class Scheduler:
                 if request is not None and handle.ready_since is not None:
                     ready.append((handle.ready_since, handle, request))
             ready.sort(key=lambda item: item[0])  # earliest deadline first
-            while ready and len(inflight) < self.parallel:
+            while ready and len(inflight) < self._slots(inflight):
                 batch, ready = ready[: self.max_batch], ready[self.max_batch :]
                 requests = [self._quicken(r) for _, _, r in batch]
                 handles = [handle for _, handle, _ in batch]
                 for handle in handles:
                     handle.in_flight = True
-                future = loop.run_in_executor(self._executor, self._decode, requests)
-                inflight[future] = _Call(time.perf_counter(), handles, requests)
+                wide = self._wide
+                future = loop.run_in_executor(self._executor, self._decode, requests, wide)
+                inflight[future] = _Call(time.perf_counter(), handles, requests, wide=wide)
             self._start_previews(loop, inflight)
             # Wait for a model call to finish or for new audio (VAD events go out on time meanwhile).
             self._event.clear()
@@ -374,13 +391,21 @@ class Scheduler:
             for future in [f for f in inflight if f.done()]:
                 self._finish(inflight.pop(future), future)
 
+    def _slots(self, inflight: dict[asyncio.Future[list[Hypothesis]], _Call]) -> int:
+        """How many calls may be in flight now: a wide call holds every core, and one starts only when
+        nothing else runs (calls in flight when the load changed finish first)."""
+        if any(call.wide for call in inflight.values()):
+            return 0
+        return 1 if self._wide else self.parallel
+
     def _start_previews(
         self, loop: asyncio.AbstractEventLoop, inflight: dict[asyncio.Future[list[Hypothesis]], _Call]
     ) -> None:
         """Spend an idle model slot on previews (one call for every session that has one due), keeping a
         slot for updates: previews never hold up what becomes final for longer than one quick call."""
         previews = sum(1 for call in inflight.values() if call.preview)
-        if len(inflight) >= self.parallel or previews >= self.parallel - 1:
+        slots = self._slots(inflight)
+        if self._wide or len(inflight) >= slots or previews >= slots - 1:
             return
         handles: list[SessionHandle] = []
         requests: list[DecodeRequest] = []
@@ -433,7 +458,7 @@ class Scheduler:
             for handle in call.handles:
                 self._drop(handle, DecodeFailed(f"decode failed: {exc!r}"))
             return
-        self._record(time.perf_counter() - call.started, call.requests)
+        self._record(time.perf_counter() - call.started, call.requests, wide=call.wide)
         for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
             if handle.finished:
                 continue
@@ -444,17 +469,20 @@ class Scheduler:
             if handle.engine.done:
                 self._drop(handle, None)
 
-    def _decode(self, requests: list[DecodeRequest]) -> list[Hypothesis]:
-        return self.decoder.decode(requests)
+    def _decode(self, requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
+        return self.decoder.decode(requests, wide=wide)
 
-    def _record(self, duration: float, requests: list[DecodeRequest]) -> None:
+    def _record(self, duration: float, requests: list[DecodeRequest], *, wide: bool = False) -> None:
         self.model_calls += 1
+        self.wide_calls += wide
         self.decodes += len(requests)
         self.decode_seconds_total += duration
         self.update_durations_s.append(duration)
         if self.on_update is not None:
             audio_s = sum(len(r.audio) for r in requests) / SAMPLE_RATE
-            self.on_update(UpdateRecord(duration_s=duration, batch_size=len(requests), audio_s=audio_s))
+            self.on_update(
+                UpdateRecord(duration_s=duration, batch_size=len(requests), audio_s=audio_s, wide=wide)
+            )
 
 
 def build_scheduler(settings: Settings) -> Scheduler:
@@ -465,6 +493,8 @@ def build_scheduler(settings: Settings) -> Scheduler:
         fast_sessions=settings.asr_fast_sessions,
         loaded_update_s=settings.asr_loaded_update_s,
         min_update_s=settings.asr_min_update_s or 0.0,
+        wide_sessions=settings.asr_wide_sessions,
+        wide_min_update_s=settings.asr_min_update_s or 0.0,
     )
     if settings.asr_quick_sessions is not None:
         policy = dataclasses.replace(policy, quick_sessions=settings.asr_quick_sessions)
@@ -479,7 +509,11 @@ def build_scheduler(settings: Settings) -> Scheduler:
         previews = settings.asr_preview_s > 0
         measured = calibrate(scheduler.decoder, scheduler.parallel, batch, previews=previews)
         if settings.asr_min_update_s is None:
-            policy = dataclasses.replace(policy, min_update_s=measured.update_floor_s())
+            policy = dataclasses.replace(
+                policy,
+                min_update_s=measured.update_floor_s(),
+                wide_min_update_s=measured.wide_update_floor_s(),
+            )
         loaded_s = policy.update_s(policy.fast_sessions + 1, settings.asr_update_s)
         if settings.asr_quick_sessions is None:
             # One session always decodes on full windows: at the floor interval it keeps up, unshared.
@@ -489,18 +523,22 @@ def build_scheduler(settings: Settings) -> Scheduler:
             scheduler.capacity = max(measured.capacity(loaded_s), policy.quick_sessions, 1)
         scheduler.load_policy = policy
         log.info(
-            "model calls: %.2f s on a full window (%s beside a preview), %.2f s quick; live updates at "
-            "least every %.1f s, full windows up to %d sessions, capacity %d",
+            "model calls: %.2f s on a full window (%s beside a preview, %s on every core), %.2f s quick; "
+            "live updates at least every %.1f s (%.1f s with calls on every core), full windows up to %d "
+            "sessions, capacity %d",
             measured.full_call_s,
             "-" if measured.shared_full_call_s is None else f"{measured.shared_full_call_s:.2f} s",
+            "-" if measured.wide_full_call_s is None else f"{measured.wide_full_call_s:.2f} s",
             measured.quick_call_s,
             policy.min_update_s,
+            policy.wide_min_update_s,
             policy.quick_sessions,
             scheduler.capacity,
             extra={
                 "calibration_call_s": round(measured.full_call_s, 3),
                 "calibration_quick_call_s": round(measured.quick_call_s, 3),
                 "calibration_shared_call_s": measured.shared_full_call_s,
+                "calibration_wide_call_s": measured.wide_full_call_s,
             },
         )
     return scheduler

@@ -57,9 +57,9 @@ def slow_model(platform: RunningPlatform, delay_s: float) -> Any:
     scheduler = platform.asr.scheduler
     original = scheduler._decode
 
-    def slow(requests: list[DecodeRequest]) -> list[Hypothesis]:
+    def slow(requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
         time.sleep(delay_s)
-        return original(requests)
+        return original(requests, wide)
 
     scheduler._decode = slow  # type: ignore[method-assign]
     try:

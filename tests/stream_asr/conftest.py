@@ -23,6 +23,14 @@ def runtime() -> ModelRuntime:
 
 
 @pytest.fixture(scope="session")
+def wide_runtime() -> ModelRuntime:
+    """One call per core, and the instance that runs one call on both (what a worker loads on 2 cores)."""
+    runtime = ModelRuntime(ModelConfig(name="tiny.en", cpu_threads=1, parallel_calls=2, wide_instance=True))
+    assert runtime.wide_whisper is not None
+    return runtime
+
+
+@pytest.fixture(scope="session")
 def decoder(runtime: ModelRuntime) -> Decoder:
     return Decoder(runtime)
 

@@ -22,6 +22,7 @@ from stream_asr.calibration import (
 )
 from stream_asr.config import EngineConfig
 from stream_asr.decode import Decoder
+from stream_asr.model import ModelRuntime
 from stream_asr.options import engine_config
 from stream_asr.scheduler import CapacityExceeded, LoadPolicy, build_scheduler
 from stream_asr.worker import AsrWorker
@@ -67,6 +68,19 @@ def test_previews_beside_the_updates_lift_the_floor_by_what_they_cost() -> None:
     assert dataclasses.replace(alone, shared_full_call_s=0.70).update_floor_s() == 1.0
 
 
+def test_calls_on_every_core_set_the_floor_of_a_lone_session() -> None:
+    # The AVX2 host: one call per core 0.72 s, one call on both cores 0.44-0.48 s (bench/calls.py).
+    per_core = Calibration(full_call_s=0.72, quick_call_s=0.17, parallel=2)
+    assert per_core.wide_update_floor_s() == per_core.update_floor_s() == 1.0  # not measured: no change
+    assert dataclasses.replace(per_core, wide_full_call_s=0.44).wide_update_floor_s() == 0.6
+    assert dataclasses.replace(per_core, wide_full_call_s=0.48).wide_update_floor_s() == 0.8
+    policy = LoadPolicy(min_update_s=1.0, wide_sessions=1, wide_min_update_s=0.6)
+    assert (policy.wide(1), policy.wide(2), LoadPolicy().wide(1)) == (True, False, False)
+    assert policy.update_s(1, 0.6, wide=True) == 0.6
+    assert policy.update_s(1, 0.6) == 1.0  # a model without the wide instance keeps the per-core floor
+    assert policy.update_s(1, 2.0, wide=True) == 2.0
+
+
 def test_a_slower_machine_admits_fewer_sessions_and_longer_intervals_admit_more() -> None:
     fast = Calibration(full_call_s=0.4, quick_call_s=0.1, parallel=2)
     slow = Calibration(full_call_s=0.8, quick_call_s=0.2, parallel=2)
@@ -88,6 +102,13 @@ def test_calls_are_measured_on_the_real_model(decoder: Decoder) -> None:
     assert with_previews.shared_full_call_s is not None and 0.01 < with_previews.shared_full_call_s < 30.0
     # One model call at a time leaves no slot for previews, so nothing is measured beside.
     assert calibrate(decoder, parallel=1, runs=1, previews=True).shared_full_call_s is None
+    assert measured.wide_full_call_s is None  # this decoder has no instance on every core
+
+
+def test_the_call_on_every_core_is_measured_where_the_model_has_it(wide_runtime: ModelRuntime) -> None:
+    measured = calibrate(Decoder(wide_runtime), parallel=2, runs=1)
+    assert measured.wide_full_call_s is not None and 0.01 < measured.wide_full_call_s < 30.0
+    assert measured.wide_update_floor_s() >= STEP_S
 
 
 def test_the_floor_lifts_every_interval_the_policy_gives() -> None:
@@ -123,13 +144,16 @@ async def test_a_worker_calibrates_what_is_not_set_and_advertises_its_capacity(n
     measured = build_scheduler(Settings())
     policy = measured.load_policy
     assert policy is not None and policy.min_update_s >= STEP_S
+    # On 2 cores (or more) the worker loads the instance for calls on every core and times it.
+    assert measured.decoder.has_wide and policy.wide_sessions == 1 and policy.wide_min_update_s >= STEP_S
     assert 1 <= policy.quick_sessions <= measured.capacity <= MAX_CAPACITY
     worker = AsrWorker(Settings(), nc, measured)
     assert worker.capacity == worker.heartbeat.info.capacity == measured.capacity
     handles = [
         measured.open(f"s{i}", EngineConfig(update_s=0.05 + STEP_S / 4)) for i in range(measured.capacity)
     ]
-    assert handles[0].engine.update_s >= policy.min_update_s
+    floor = policy.wide_min_update_s if len(handles) == 1 else policy.min_update_s
+    assert handles[0].engine.update_s >= floor
     with pytest.raises(CapacityExceeded, match="session refused so that latency holds"):
         measured.open("one-too-many", EngineConfig())
     for handle in handles:
@@ -139,6 +163,14 @@ async def test_a_worker_calibrates_what_is_not_set_and_advertises_its_capacity(n
     pinned = build_scheduler(Settings(asr_capacity=3, asr_quick_sessions=5, asr_min_update_s=0.0))
     assert pinned.capacity == 3
     assert pinned.load_policy == LoadPolicy(
-        fast_sessions=1, loaded_update_s=1.0, quick_sessions=5, min_update_s=0.0
+        fast_sessions=1,
+        loaded_update_s=1.0,
+        quick_sessions=5,
+        min_update_s=0.0,
+        wide_sessions=1,
+        wide_min_update_s=0.0,
     )
     await pinned.aclose()
+    per_core = build_scheduler(Settings(asr_capacity=2, asr_min_update_s=1.0, asr_wide_sessions=0))
+    assert not per_core.decoder.has_wide and per_core.runtime.wide_whisper is None
+    await per_core.aclose()

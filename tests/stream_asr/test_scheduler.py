@@ -11,7 +11,7 @@ import pytest
 
 from stream_asr.audio import float_to_pcm16
 from stream_asr.config import EngineConfig
-from stream_asr.decode import DecodeRequest, Hypothesis
+from stream_asr.decode import Decoder, DecodeRequest, Hypothesis
 from stream_asr.events import Event, SegmentFinal
 from stream_asr.model import ModelConfig, ModelRuntime
 from stream_asr.scheduler import (
@@ -83,9 +83,9 @@ async def test_the_load_policy_stretches_updates_and_shortens_windows_as_session
     async with Scheduler(runtime, capacity=4, vad_model=vad_model, load_policy=policy) as scheduler:
         real_decode = scheduler._decode
 
-        def recording(requests: list[DecodeRequest]) -> list[Hypothesis]:
+        def recording(requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
             seen.extend(requests)
-            return real_decode(requests)
+            return real_decode(requests, wide)
 
         scheduler._decode = recording  # type: ignore[method-assign]
         first = scheduler.open("a", EngineConfig(update_s=0.6))
@@ -118,10 +118,10 @@ async def test_model_calls_run_in_parallel(vad_model: SileroModel, clip: Clip) -
         assert scheduler.parallel == 2
         real_decode = scheduler._decode
 
-        def timed(requests: list[DecodeRequest]) -> list[Hypothesis]:
+        def timed(requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
             started = time.monotonic()
             try:
-                return real_decode(requests)
+                return real_decode(requests, wide)
             finally:
                 spans.append((started, time.monotonic()))
 
@@ -175,3 +175,80 @@ async def test_a_live_session_gets_previews_on_the_spare_slot(
         )
         <= 0.35
     ), final
+
+
+def test_a_call_on_every_core_hears_exactly_what_a_call_per_core_hears(
+    wide_runtime: ModelRuntime, clip: Clip
+) -> None:
+    """The layout never changes a session's words, timestamps or scores: a session that moves between
+    the two (sessions joining, a resumed session on another worker) decodes the same."""
+    decoder = Decoder(wide_runtime)
+    assert decoder.has_wide and not Decoder(ModelRuntime(ModelConfig(name="tiny.en"))).has_wide
+    for start_s, seconds in ((0.0, 4.0), (6.0, 9.0), (14.4, 7.5)):
+        begin = round(start_s * SAMPLE_RATE)
+        request = DecodeRequest(
+            audio=clip.audio[begin : begin + round(seconds * SAMPLE_RATE)].copy(),
+            offset_s=start_s,
+            prompt_text="",
+        )
+        per_core = decoder.decode([request])
+        assert per_core[0].words  # speech, so the comparison means something
+        assert decoder.decode([request], wide=True) == per_core
+
+
+async def test_a_lone_session_decodes_on_every_core_and_a_second_one_brings_parallel_calls(
+    wide_runtime: ModelRuntime, vad_model: SileroModel, clip: Clip
+) -> None:
+    policy = LoadPolicy(1, 1.0, 2, min_update_s=1.0, wide_sessions=1, wide_min_update_s=0.6)
+    spans: list[tuple[float, float, bool, int]] = []  # start, end, wide, sessions open at the start
+    records: list[UpdateRecord] = []
+    two_updates = asyncio.Event()
+
+    def on_update(record: UpdateRecord) -> None:
+        records.append(record)
+        if len(records) >= 2:
+            two_updates.set()
+
+    speech = clip.audio[round(14.4 * SAMPLE_RATE) : round(21.9 * SAMPLE_RATE)]
+    async with Scheduler(
+        wide_runtime, capacity=2, vad_model=vad_model, on_update=on_update, load_policy=policy
+    ) as scheduler:
+        real_decode = scheduler._decode
+
+        def timed(requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
+            started, open_now = time.monotonic(), len(scheduler.sessions)
+            try:
+                return real_decode(requests, wide)
+            finally:
+                spans.append((started, time.monotonic(), wide, open_now))
+
+        scheduler._decode = timed  # type: ignore[method-assign]
+        lone = scheduler.open("lone", EngineConfig(update_s=0.6))
+        assert lone.engine.update_s == 0.6  # the floor of calls on every core
+        lone_events = asyncio.create_task(_collect(lone))
+        _push_all(lone, speech[: 3 * SAMPLE_RATE])
+        await asyncio.wait_for(two_updates.wait(), 60)  # a few updates alone
+        second = scheduler.open("second", EngineConfig(update_s=0.6))
+        assert lone.engine.update_s == second.engine.update_s == 1.0  # the per-core floor
+        second_events = asyncio.create_task(_collect(second))
+        _push_all(lone, speech[3 * SAMPLE_RATE :])
+        _push_all(second, speech)
+        second.close()
+        await asyncio.wait_for(second_events, 120)
+        assert lone.engine.update_s == 0.6  # alone again
+        lone.close()
+        results = [await asyncio.wait_for(lone_events, 120), second_events.result()]
+        stats = scheduler.stats()
+    wide_spans = [(a, b) for a, b, wide, _ in spans if wide]
+    per_core = [(a, b) for a, b, wide, _ in spans if not wide]
+    assert wide_spans and per_core, spans
+    assert all(wide == (open_now == 1) for _, _, wide, open_now in spans[:2])
+    # A call on every core never ran beside another call.
+    for a, b in wide_spans:
+        assert not any(c < b and a < d for c, d, _, _ in spans if (c, d) != (a, b)), spans
+    assert stats.wide_calls == len(wide_spans) == sum(r.wide for r in records)
+    reference = "And I'm Sheila in Texas, originally from Chicago. Oh, I'm originally from Chicago also. "
+    reference += "I'm in New Jersey now though."
+    for events in results:
+        text = " ".join(e.transcript for e in events if isinstance(e, SegmentFinal))
+        assert wer(reference, text) <= 0.35, text
