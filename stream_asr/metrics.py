@@ -14,3 +14,4 @@ UPDATE = Histogram(
 RTF = Gauge("ayka_asr_realtime_factor", "Processing time divided by audio time, over the last minute")
 REFUSED = Counter("ayka_asr_refused_sessions_total", "Sessions refused for lack of capacity")
 PREVIEW = Counter("ayka_asr_preview_calls_total", "Model calls that looked ahead for interims (previews)")
+WIDE = Counter("ayka_asr_wide_calls_total", "Model calls that ran alone on every core (a lone session)")

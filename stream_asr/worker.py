@@ -52,6 +52,8 @@ def _observe(record: UpdateRecord) -> None:
         metrics.PREVIEW.inc()
     else:
         metrics.UPDATE.observe(record.duration_s)
+    if record.wide:
+        metrics.WIDE.inc()
 
 
 def to_bus_words(words: tuple[ev.Word, ...], speaker: int | None = None) -> list[bus.Word]:

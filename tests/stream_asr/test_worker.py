@@ -17,13 +17,14 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyNotFoundError
+from prometheus_client import REGISTRY
 
 from ayka import bus
 from ayka.runtime.nats import EmbeddedNats
 from ayka.settings import Settings
 from gateway.ingest import AudioIngest
-from stream_asr.scheduler import Scheduler, build_scheduler
-from stream_asr.worker import AsrWorker
+from stream_asr.scheduler import Scheduler, UpdateRecord, build_scheduler
+from stream_asr.worker import AsrWorker, _observe
 from tests.data.clips import sample_clip
 
 LEASE_S = 1.5
@@ -197,3 +198,20 @@ async def test_a_session_is_claimed_by_exactly_one_of_two_workers(
     finally:
         await a.shutdown()
         await b.shutdown()
+
+
+def test_model_calls_are_counted_by_kind() -> None:
+    names = (
+        "ayka_asr_update_duration_seconds_count",
+        "ayka_asr_wide_calls_total",
+        "ayka_asr_preview_calls_total",
+    )
+
+    def values() -> list[float]:
+        return [REGISTRY.get_sample_value(name) or 0.0 for name in names]
+
+    before = values()
+    _observe(UpdateRecord(duration_s=0.5, batch_size=1, audio_s=8.0, wide=True))  # a lone session's update
+    _observe(UpdateRecord(duration_s=0.7, batch_size=2, audio_s=16.0))  # two sessions, one call per core
+    _observe(UpdateRecord(duration_s=0.1, batch_size=1, audio_s=8.0, preview=True))
+    assert [after - b for after, b in zip(values(), before, strict=True)] == [2.0, 1.0, 1.0]
