@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     asr_parallel_calls: int = Field(0, ge=0)  # model calls in flight at once; 0 = one per core on CPU
     # While a worker serves at most this many sessions, its model calls run one at a time on every core (a
     # second instance of the model, loaded on CPU with parallel calls): 1.6x faster per call for a lone
-    # session, which then updates as often as that call allows (calibration). 0 = off.
+    # session, which then updates as often as that call allows (calibration; N sessions take turns, so N
+    # times that). No previews while calls are on every core: nothing runs beside them. 0 = off.
     asr_wide_sessions: int = Field(1, ge=0)
     # Concurrent sessions one worker accepts; empty: measured when the worker starts (calibration).
     asr_capacity: int | None = Field(None, ge=1)

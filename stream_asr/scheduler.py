@@ -101,7 +101,8 @@ class LoadPolicy:
 
     With at most ``wide_sessions`` sessions (and a model that loaded ``ModelConfig.wide_instance``), the
     model calls run one at a time, each on every core: a lone session's call is 1.6x faster than on its
-    share of the cores, so its updates may come as often as ``wide_min_update_s``.
+    share of the cores, so its updates may come as often as ``wide_min_update_s`` (the floor of one
+    session: N sessions take turns, so theirs is N times that).
     """
 
     fast_sessions: int = 1
@@ -113,7 +114,7 @@ class LoadPolicy:
 
     def update_s(self, sessions: int, own_update_s: float, *, wide: bool = False) -> float:
         wanted = own_update_s if sessions <= self.fast_sessions else max(own_update_s, self.loaded_update_s)
-        return max(wanted, self.wide_min_update_s if wide else self.min_update_s)
+        return max(wanted, self.wide_min_update_s * max(sessions, 1) if wide else self.min_update_s)
 
     def wide(self, sessions: int) -> bool:
         return sessions <= self.wide_sessions

@@ -80,6 +80,9 @@ def test_calls_on_every_core_set_the_floor_of_a_lone_session() -> None:
     assert policy.update_s(1, 0.6, wide=True) == 0.6
     assert policy.update_s(1, 0.6) == 1.0  # a model without the wide instance keeps the per-core floor
     assert policy.update_s(1, 2.0, wide=True) == 2.0
+    # Sessions on every core take turns: two of them need room for two calls per interval.
+    two = LoadPolicy(fast_sessions=2, min_update_s=1.0, wide_sessions=2, wide_min_update_s=0.6)
+    assert (two.update_s(1, 0.6, wide=True), two.update_s(2, 0.6, wide=True)) == (0.6, 1.2)
 
 
 def test_a_slower_machine_admits_fewer_sessions_and_longer_intervals_admit_more() -> None:
@@ -145,8 +148,9 @@ async def test_a_worker_calibrates_what_is_not_set_and_advertises_its_capacity(n
     measured = build_scheduler(Settings())
     policy = measured.load_policy
     assert policy is not None and policy.min_update_s >= STEP_S
-    # On 2 cores (or more) the worker loads the instance for calls on every core and times it.
-    assert measured.decoder.has_wide and policy.wide_sessions == 1 and policy.wide_min_update_s >= STEP_S
+    # With 2 cores or more the worker loads the instance for calls on every core and times it.
+    assert measured.decoder.has_wide == (measured.parallel > 1)
+    assert policy.wide_sessions == 1 and policy.wide_min_update_s >= STEP_S
     assert 1 <= policy.quick_sessions <= measured.capacity <= MAX_CAPACITY
     worker = AsrWorker(Settings(), nc, measured)
     assert worker.capacity == worker.heartbeat.info.capacity == measured.capacity
