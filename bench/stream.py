@@ -33,7 +33,7 @@ from stream_asr.decode import Decoder
 from stream_asr.engine import StreamingEngine
 from stream_asr.events import Interim, SegmentFinal
 from stream_asr.model import Device, ModelConfig, ModelRuntime
-from stream_asr.scheduler import LoadPolicy, Scheduler
+from stream_asr.scheduler import GPU_MAX_BATCH, LoadPolicy, Scheduler
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, sample_clip, silence, wer
 
@@ -279,7 +279,7 @@ async def main_async(args: argparse.Namespace) -> None:
             wide_min_update_s = min_update_s
             if min_update_s is None or quick_sessions is None:  # as a worker does at start
                 decoder = Decoder(runtime, window_buckets_s=buckets)
-                batch = args.max_batch if args.device == "cuda" else 1
+                batch = (args.max_batch or GPU_MAX_BATCH) if args.device == "cuda" else 1
                 parallel = max(1, runtime.parallel_calls)
                 measured = calibrate(decoder, parallel, batch, previews=bool(args.preview_s))
                 if min_update_s is None:
@@ -299,7 +299,7 @@ async def main_async(args: argparse.Namespace) -> None:
             scheduler = Scheduler(
                 runtime,
                 capacity=args.concurrency,
-                max_batch=args.max_batch,
+                max_batch=args.max_batch or None,
                 window_buckets_s=buckets,
                 load_policy=LoadPolicy(
                     args.fast_sessions,
@@ -377,7 +377,12 @@ def main() -> None:
     parser.add_argument(
         "--final-policy", default=EngineConfig().final_policy.value, choices=["sentence", "commit"]
     )
-    parser.add_argument("--max-batch", type=int, default=8)
+    parser.add_argument(
+        "--max-batch",
+        type=int,
+        default=0,
+        help=f"sessions per model call (0 = {GPU_MAX_BATCH} on a GPU, 1 on a CPU)",
+    )
     parser.add_argument(
         "--window-buckets", default="30", help="encoder window sizes in s, e.g. 10,20,30 (30 = Whisper's own)"
     )

@@ -46,14 +46,17 @@ async def test_sessions_beyond_capacity_are_refused(runtime: ModelRuntime, vad_m
         scheduler.open("b", EngineConfig()).discard()
 
 
-async def test_concurrent_sessions_share_one_model(
-    runtime: ModelRuntime, vad_model: SileroModel, clip: Clip
-) -> None:
+async def test_concurrent_sessions_share_one_model(vad_model: SileroModel, clip: Clip) -> None:
     records: list[UpdateRecord] = []
     audio = clip.audio[round(14.4 * SAMPLE_RATE) : round(21.9 * SAMPLE_RATE)]
     reference = "And I'm Sheila in Texas, originally from Chicago. Oh, I'm originally from Chicago also. "
     reference += "I'm in New Jersey now though."
-    async with Scheduler(runtime, capacity=2, vad_model=vad_model, on_update=records.append) as scheduler:
+    # Batches pay on a GPU, which runs one call at a time (a CPU decodes one session per call unless told
+    # otherwise, and what is due is spread over its parallel calls first).
+    one_slot = ModelRuntime(ModelConfig(name="tiny.en", parallel_calls=1))
+    async with Scheduler(
+        one_slot, capacity=2, vad_model=vad_model, on_update=records.append, max_batch=2
+    ) as scheduler:
         handles = [scheduler.open(name, EngineConfig()) for name in ("s1", "s2")]
         collectors = [asyncio.create_task(_collect(h)) for h in handles]
         for handle in handles:
@@ -111,10 +114,15 @@ async def test_the_load_policy_stretches_updates_and_shortens_windows_as_session
 
 
 async def test_model_calls_run_in_parallel(vad_model: SileroModel, clip: Clip) -> None:
-    """Two single-threaded calls at once (CTranslate2 workers): twice the throughput of one on a CPU."""
+    """Two single-threaded calls at once (CTranslate2 workers): twice the throughput of one on a CPU. What
+    is due is spread over the free slots, never batched into one call while a slot idles."""
     runtime = ModelRuntime(ModelConfig(name="tiny.en", cpu_threads=1, parallel_calls=2))
+    assert Scheduler(runtime, capacity=1, vad_model=vad_model).max_batch == 1  # a CPU call: one session
     spans: list[tuple[float, float]] = []
-    async with Scheduler(runtime, capacity=2, vad_model=vad_model, max_batch=1) as scheduler:
+    records: list[UpdateRecord] = []
+    async with Scheduler(
+        runtime, capacity=2, vad_model=vad_model, max_batch=8, on_update=records.append
+    ) as scheduler:
         assert scheduler.parallel == 2
         real_decode = scheduler._decode
 
@@ -138,6 +146,7 @@ async def test_model_calls_run_in_parallel(vad_model: SileroModel, clip: Clip) -
     spans.sort()
     overlapping = sum(1 for a, b in itertools.pairwise(spans) if b[0] < a[1])
     assert overlapping >= 2, spans  # calls of the two sessions were in flight at the same time
+    assert records and all(r.batch_size == 1 for r in records)
 
 
 async def test_a_live_session_gets_previews_on_the_spare_slot(
