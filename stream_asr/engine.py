@@ -198,7 +198,9 @@ class StreamingEngine:
             self._events.append(SpeechStarted(timestamp_s=round(_seconds(onset), 3)))
             if self._first_update_pending:
                 self._next_update = max(self._pos, onset + round(cfg.first_update_s * SAMPLE_RATE))
-        if in_speech:
+        if in_speech and self._tracker.silence_run == 0:
+            # Only voiced windows call for a decode: the silence that ends an utterance holds no words, so
+            # the endpoint after a pause decode flushes what that decode saw instead of decoding again.
             self._speech_since_decode = True
         silence_ms = self._tracker.silence_run * WINDOW_SAMPLES * 1000 / SAMPLE_RATE
         if in_speech:
@@ -210,6 +212,7 @@ class StreamingEngine:
                     if self._speech_since_decode or self._unfinal or self._agreement.tail:
                         return DecodeKind.ENDPOINT
                     self._flush([], DecodeKind.ENDPOINT)  # a pause decode already saw all of it
+                    return None  # not a second pause: the utterance is over
             if self._tracker.silence_run == 0:
                 self._pause_fired = False
             elif cfg.pause_ms is not None and silence_ms >= cfg.pause_ms and not self._pause_fired:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -132,6 +133,27 @@ def test_the_first_look_at_an_utterance_is_a_quick_decode(
             engine.apply(decoder.decode([request])[0])
     assert quick[0] and not all(quick)  # the first look is quick, later updates use the full window
     assert quick.count(True) <= quick.count(False)
+
+
+def test_an_utterance_end_is_decoded_once(decoder: Decoder, vad_model: SileroModel, clip: Clip) -> None:
+    # A pause (200 ms) decode already saw every word when the endpoint (300 ms) follows: the endpoint
+    # flushes what it saw. It used to decode the same audio again (a full-window call per utterance).
+    engine = StreamingEngine(EngineConfig(), vad_model)
+    flushes: list[float] = []
+    emitted: list[Event] = []
+    audio = np.concatenate([clip.audio[: round(14.0 * SAMPLE_RATE)], silence(2.0)])
+    for begin in range(0, len(audio), 1600):
+        engine.push_samples(audio[begin : begin + 1600])
+        while (request := engine.prepare()) is not None:
+            if request.final:
+                flushes.append(request.offset_s + len(request.audio) / SAMPLE_RATE)
+            engine.apply(decoder.decode([request])[0])
+        emitted += engine.take_events()
+    assert len(flushes) >= 2
+    gaps = [later - earlier for earlier, later in itertools.pairwise(flushes)]
+    assert min(gaps) > 0.2, flushes  # between two flushes there was speech, not only silence
+    speech_finals = [e for e in emitted if isinstance(e, SegmentFinal) and e.speech_final]
+    assert len(speech_finals) >= 1 and speech_finals[-1].end_s <= 14.0 + 0.5
 
 
 def _lagging_run(
