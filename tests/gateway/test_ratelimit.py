@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.ratelimit import TooManyStreams, acquire_stream_slot, count_stream_slots, hit
+from gateway.ratelimit import WINDOW_S, TooManyStreams, acquire_stream_slot, count_stream_slots, hit
 from tests.gateway.api.fixtures import make_settings, running, signup
+
+
+async def _in_one_window(needed_s: float = 20.0) -> None:
+    """Wait, if need be, until the current window has ``needed_s`` left. Counters are fixed windows
+    (by design, see gateway/ratelimit.py), so requests that straddle a minute boundary start counting
+    afresh: a test that counts to a limit must run inside one window (seen in CI: 21 logins straddled a
+    minute boundary and the 21st was allowed)."""
+    left = WINDOW_S - time.time() % WINDOW_S
+    if left < needed_s:
+        await asyncio.sleep(left + 0.1)
 
 
 async def test_limit_headers_and_429_shared_by_two_gateways(
     tmp_path: Path, database_url: str, nats_url: str, nc: Any
 ) -> None:
+    await _in_one_window()
     settings = make_settings(tmp_path, database_url, nats_url, rate_limit_per_minute=5)
     address = f"2001:db8::1:{uuid.uuid4().hex[:4]}"  # sign-ups of earlier tests do not count
     async with running(settings, address) as (_, first), running(settings, address) as (_, second):
@@ -41,6 +54,7 @@ async def test_limit_headers_and_429_shared_by_two_gateways(
 async def test_each_api_key_has_its_own_limit(
     tmp_path: Path, database_url: str, nats_url: str, nc: Any
 ) -> None:
+    await _in_one_window()
     settings = make_settings(tmp_path, database_url, nats_url, rate_limit_per_minute=5)
     address = f"2001:db8::2:{uuid.uuid4().hex[:4]}"
     async with running(settings, address) as (_, client):
@@ -63,6 +77,7 @@ async def test_each_api_key_has_its_own_limit(
 async def test_login_attempts_limited_per_client(
     tmp_path: Path, database_url: str, nats_url: str, nc: Any
 ) -> None:
+    await _in_one_window()
     settings = make_settings(tmp_path, database_url, nats_url, rate_limit_per_minute=100)
     address = f"2001:db8::{uuid.uuid4().hex[:4]}"  # a fresh client address: earlier tests do not count
     async with running(settings, address) as (_, client):
