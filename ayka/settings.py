@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # the default: on 2 cores it costs finalization latency (bench/README.md). Try 0.3 with spare cores.
     asr_preview_s: float = Field(0.0, ge=0.0, le=10.0)
     asr_beam_size: int = Field(1, ge=1, le=10)
+    # A buffer trim keeps this much transcribed speech (s) before the newest words as context for them:
+    # fewer wrong words at utterance starts, a little more decoding per update (bench/README.md).
+    asr_context_s: float = Field(3.0, ge=0.0, le=7.0)
     asr_lease_ttl_s: float = Field(4.0, ge=1.0)
     # Encoder window sizes (s): the smallest that holds the buffer is used. (10, 20, 30) halves CPU per
     # audio second at some accuracy cost; 30 alone is the most accurate (bench/README.md).

@@ -285,6 +285,7 @@ async def main_async(args: argparse.Namespace) -> None:
     config = EngineConfig(
         update_s=args.update_s,
         beam_size=args.beam,
+        context_s=args.context_s,
         endpointing_ms=args.endpointing_ms,
         final_policy=FinalPolicy(args.final_policy),
         first_update_s=args.first_update_s,
@@ -414,6 +415,12 @@ def main() -> None:
         help="a preview for the interim every this much audio on a spare model slot (0 = off)",
     )
     parser.add_argument("--beam", type=int, default=1)
+    parser.add_argument(
+        "--context-s",
+        type=float,
+        default=EngineConfig().context_s,
+        help="a trim keeps this much transcribed speech in the buffer (0 = cut at the last commit)",
+    )
     parser.add_argument("--endpointing-ms", type=int, default=300)
     parser.add_argument(
         "--final-policy", default=EngineConfig().final_policy.value, choices=["sentence", "commit"]

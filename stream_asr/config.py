@@ -6,6 +6,7 @@ import enum
 import json
 from dataclasses import asdict, dataclass, field
 
+from stream_asr.events import Word
 from stream_asr.guards import GuardConfig
 from stream_asr.vad import VadConfig
 
@@ -35,7 +36,8 @@ class EngineConfig:
     pause_ms: int | None = 200  # a shorter pause inside speech makes the words before it final
     max_uncommitted_s: float | None = 1.5  # words older than this commit even without agreement
     utterance_end_ms: int | None = None  # gap after the last word that emits UtteranceEnd; None = off
-    trim_s: float = 8.0  # past this, cut the buffer at a committed sentence end
+    trim_s: float = 8.0  # past this, cut the buffer at a committed sentence end ...
+    context_s: float = 3.0  # ... at least this long before the last commit: the cut keeps it as context
     max_buffer_s: float = 25.0  # hard cut (Whisper sees at most 30 s)
     prompt_chars: int = 200
     final_policy: FinalPolicy = FinalPolicy.COMMIT
@@ -48,6 +50,8 @@ class EngineConfig:
             raise ValueError("update_s must be within 0.05..10")
         if self.max_buffer_s > 29.0 or self.trim_s >= self.max_buffer_s:
             raise ValueError("need trim_s < max_buffer_s <= 29")
+        if not 0.0 <= self.context_s < self.trim_s:
+            raise ValueError("need 0 <= context_s < trim_s")
         if self.preview_every_s is not None and self.preview_every_s < 0.1:
             raise ValueError("preview_every_s must be >= 0.1 (or None)")
         if self.beam_size < 1:
@@ -77,10 +81,13 @@ class ResumePoint:
     utterance_open: bool = False
     pause_fired: bool = False
     finals_at_endpoint: int = 0
+    context_words: tuple[Word, ...] = ()  # committed words in the replayed audio (already final)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ResumePoint:
-        return cls(**json.loads(text))
+        fields = json.loads(text)
+        fields["context_words"] = tuple(Word(**w) for w in fields.get("context_words", ()))
+        return cls(**fields)

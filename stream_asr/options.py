@@ -34,6 +34,7 @@ def engine_config(options: StreamOptions, settings: Settings) -> EngineConfig:
         update_s=settings.asr_update_s,
         preview_every_s=settings.asr_preview_s or None,
         beam_size=settings.asr_beam_size,
+        context_s=settings.asr_context_s,
         language=None if language in _DETECT else language.split("-")[0],
         interim_results=options.interim_results,
         endpointing_ms=options.endpointing_ms,

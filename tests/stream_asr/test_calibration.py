@@ -134,6 +134,15 @@ def test_empty_or_auto_means_calibrate(value: str, monkeypatch: pytest.MonkeyPat
     )
 
 
+def test_the_trim_context_is_set_by_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert engine_config(StreamOptions(), Settings()).context_s == 3.0
+    monkeypatch.setenv("AYKA_ASR_CONTEXT_S", "0")
+    assert engine_config(StreamOptions(), Settings()).context_s == 0.0  # cut at the last commit
+    monkeypatch.setenv("AYKA_ASR_CONTEXT_S", "8")
+    with pytest.raises(ValidationError, match="less than or equal to 7"):
+        Settings()
+
+
 def test_previews_are_set_by_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     options = StreamOptions()
     assert engine_config(options, Settings()).preview_every_s is None  # off unless asked for

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from stream_asr.config import EngineConfig, FinalPolicy
+from stream_asr.config import EngineConfig, FinalPolicy, ResumePoint
 from stream_asr.decode import Decoder, DecodeRequest
 from stream_asr.engine import SessionClosed, StreamingEngine
 from stream_asr.events import Committed, Event, Interim, SegmentFinal, SpeechStarted, UtteranceEnd
@@ -112,13 +112,27 @@ def test_resume_point_reproduces_the_uninterrupted_run(
     assert middle, clip_run.resume_points
     point = middle[0]
     assert point.sample_offset % 1600 == 0 and point.sample_offset <= point.resume_sample
-    engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=point)
+    assert point.context_words  # the replayed audio holds committed words (a trim kept context)
+    engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
     resumed = feed(engine, decoder, clip.audio[point.sample_offset :]) + close(engine, decoder)
     original = [f for f in finals(clip_run.emitted) if f.index >= point.finals_emitted]
     assert finals(resumed) == original
     # Everything before the resume point was already final.
     before = [f for f in finals(clip_run.emitted) if f.index < point.finals_emitted]
     assert all(w.start_s < point.resume_sample / SAMPLE_RATE for f in before for w in f.words)
+
+
+def test_a_trim_keeps_the_last_seconds_of_speech_as_context(clip_run: ClipRun) -> None:
+    # The buffer is cut at a sentence end at least context_s before the last commit, so the next
+    # utterance is heard after speech already transcribed rather than at the window's edge.
+    trims = [p for p in clip_run.resume_points if p.context_words]
+    assert trims, clip_run.resume_points
+    for point in trims:
+        assert point.last_commit_end_s - point.sample_offset / SAMPLE_RATE >= CLIP_CONFIG.context_s
+        assert point.context_words[0].start_s * SAMPLE_RATE >= point.sample_offset
+        assert point.context_words[-1].end_s == point.last_commit_end_s
+        before = [w for f in finals(clip_run.emitted) if f.index < point.finals_emitted for w in f.words]
+        assert set(point.context_words) <= set(before)  # the context is already final
 
 
 def test_the_first_look_at_an_utterance_is_a_quick_decode(
