@@ -237,6 +237,7 @@ def summarise(results: list[SessionResult], clip: Clip, wall_s: float, scheduler
         )
         if stats.wide_calls:
             print(f"calls on every core: {stats.wide_calls} of {stats.model_calls}")
+        print(f"update floor at the end (a lone session): {stats.update_floor_s:.1f} s")
         if stats.preview_calls:
             print(
                 f"previews: {stats.preview_calls} calls, mean "
@@ -347,6 +348,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     min_update_s,
                     wide_sessions=args.wide_sessions,
                     wide_min_update_s=wide_min_update_s or 0.0,
+                    follow_calls=args.min_update_s is None,  # as a worker does with a calibrated floor
                 ),
             )
             scheduler.start()

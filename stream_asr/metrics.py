@@ -11,6 +11,10 @@ UPDATE = Histogram(
     "Duration of one model call (one or several sessions' updates)",
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
 )
+FLOOR = Gauge(
+    "ayka_asr_update_floor_seconds",
+    "Shortest update interval of a lone session now (calibrated, raised to what the live calls sustain)",
+)
 RTF = Gauge("ayka_asr_realtime_factor", "Processing time divided by audio time, over the last minute")
 REFUSED = Counter("ayka_asr_refused_sessions_total", "Sessions refused for lack of capacity")
 PREVIEW = Counter("ayka_asr_preview_calls_total", "Model calls that looked ahead for interims (previews)")

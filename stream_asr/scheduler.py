@@ -12,12 +12,13 @@ import collections
 import concurrent.futures
 import dataclasses
 import logging
+import statistics
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stream_asr.calibration import calibrate
+from stream_asr.calibration import calibrate, sustainable_update_s
 from stream_asr.config import SAMPLE_RATE, EngineConfig, ResumePoint
 from stream_asr.decode import Decoder, DecodeRequest, Hypothesis
 from stream_asr.engine import StreamingEngine
@@ -81,6 +82,9 @@ class SchedulerStats:
     preview_calls: int = 0
     preview_seconds_total: float = 0.0
     wide_calls: int = 0  # model calls (updates) that ran on every core, one at a time
+    # The shortest update interval of a lone session now (per session on every core where calls run
+    # there): the calibrated floor, raised to what the live calls sustain under ``follow_calls``.
+    update_floor_s: float = 0.0
 
     @property
     def real_time_factor(self) -> float:
@@ -103,6 +107,11 @@ class LoadPolicy:
     model calls run one at a time, each on every core: a lone session's call is 1.6x faster than on its
     share of the cores, so its updates may come as often as ``wide_min_update_s`` (the floor of one
     session: N sessions take turns, so theirs is N times that).
+
+    With ``follow_calls`` (on where the floors were calibrated rather than set), the scheduler raises a
+    lone session's floor to what its live full-window calls sustain (``LIVE_CALLS``), never below the
+    calibrated one. A session's results then depend on those calls' times too, as they already depend on
+    the calibration's: set ``AYKA_ASR_MIN_UPDATE_S`` where workers must decode alike.
     """
 
     fast_sessions: int = 1
@@ -111,6 +120,7 @@ class LoadPolicy:
     min_update_s: float = 0.0  # no session updates more often: what this machine's model sustains
     wide_sessions: int = 0
     wide_min_update_s: float = 0.0  # the same, for calls on every core
+    follow_calls: bool = False
 
     def update_s(self, sessions: int, own_update_s: float, *, wide: bool = False) -> float:
         wanted = own_update_s if sessions <= self.fast_sessions else max(own_update_s, self.loaded_update_s)
@@ -125,6 +135,15 @@ class LoadPolicy:
 
 _END = object()
 GPU_MAX_BATCH = 8
+# The calibration times a call on 8 s of quiet noise; a live call decodes and aligns speech and shares the
+# machine with the platform's other services. On the AMD host a lone stream's calls on every core took
+# 0.50 s against a 0.32-0.34 s calibration, and end to end its calibrated 0.6 s floor fell behind
+# (finalization p50 2.6-4.4 s) where 0.8 s held (1.75 s). So with ``LoadPolicy.follow_calls`` a lone
+# session's floor follows the mean of the last LIVE_CALLS full-window calls of its kind (on every core, or
+# per core), with LIVE_HEADROOM for the scheduler's own work and the calls' spread; from LIVE_MIN_CALLS on.
+LIVE_CALLS = 8
+LIVE_MIN_CALLS = 4
+LIVE_HEADROOM = 1.2
 log = logging.getLogger("ayka.asr")
 
 
@@ -256,6 +275,11 @@ class Scheduler:
         self.preview_seconds_total = 0.0
         self.wide_calls = 0
         self.update_durations_s: collections.deque[float] = collections.deque(maxlen=1000)
+        # Full-window update calls, on every core (True) or per core (False), and the floors they sustain.
+        self._live_calls: dict[bool, collections.deque[float]] = {
+            wide: collections.deque(maxlen=LIVE_CALLS) for wide in (False, True)
+        }
+        self._live_floor_s: dict[bool, float] = {False: 0.0, True: 0.0}
         self._audio_samples_done = 0
         # Model calls in flight at once (CTranslate2 runs them in parallel, each on its own threads): on a
         # CPU, one call per core measured twice the throughput of one call using every core.
@@ -305,8 +329,26 @@ class Scheduler:
         self._apply_load_policy()
         return handle
 
-    def _apply_load_policy(self) -> None:
+    def _policy_now(self) -> LoadPolicy | None:
+        """The load policy with its floors raised to what the live calls sustain (``follow_calls``).
+
+        Only a lone session's floor follows: its updates come one after another, and a call longer than
+        its interval puts it further behind with every update. Sessions that share the cores take turns
+        and update every ``loaded_update_s`` (or on quick windows), where the calls' length is a matter
+        of sharing: following it there lengthened their intervals and cost 0.5 s of finalization p50 at
+        three streams end to end (`bench.load`, 2.19 -> 2.69-2.99 s)."""
         policy = self.load_policy
+        if policy is None or not policy.follow_calls:
+            return policy
+        per_core = self._live_floor_s[False] if len(self.sessions) <= 1 else 0.0
+        return dataclasses.replace(
+            policy,
+            min_update_s=max(policy.min_update_s, per_core),
+            wide_min_update_s=max(policy.wide_min_update_s, self._live_floor_s[True]),
+        )
+
+    def _apply_load_policy(self) -> None:
+        policy = self._policy_now()
         if policy is None:
             return
         count = len(self.sessions)
@@ -334,9 +376,16 @@ class Scheduler:
             preview_calls=self.preview_calls,
             preview_seconds_total=self.preview_seconds_total,
             wide_calls=self.wide_calls,
+            update_floor_s=self._floor_now(),
         )
 
     # ----- internals
+    def _floor_now(self) -> float:
+        policy = self._policy_now()
+        if policy is None:
+            return 0.0
+        return policy.wide_min_update_s if self._wide else policy.min_update_s
+
     def _wake(self) -> None:
         self._event.set()
 
@@ -464,7 +513,9 @@ class Scheduler:
             for handle in call.handles:
                 self._drop(handle, DecodeFailed(f"decode failed: {exc!r}"))
             return
-        self._record(time.perf_counter() - call.started, call.requests, wide=call.wide)
+        duration = time.perf_counter() - call.started
+        self._record(duration, call.requests, wide=call.wide)
+        self._follow(duration, call.requests, wide=call.wide)
         for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
             if handle.finished:
                 continue
@@ -474,6 +525,22 @@ class Scheduler:
             handle._deliver()
             if handle.engine.done:
                 self._drop(handle, None)
+
+    def _follow(self, duration: float, requests: list[DecodeRequest], *, wide: bool) -> None:
+        """Move the floor of this kind of call to what the live full-window calls sustain."""
+        policy = self.load_policy
+        if policy is None or not policy.follow_calls or any(r.quick for r in requests):
+            return
+        if not wide and len(self.sessions) > 1:  # calls that shared the cores: not a lone session's
+            return
+        calls = self._live_calls[wide]
+        calls.append(duration)
+        if len(calls) < LIVE_MIN_CALLS:
+            return
+        floor = sustainable_update_s(statistics.fmean(calls), LIVE_HEADROOM)
+        if floor != self._live_floor_s[wide]:
+            self._live_floor_s[wide] = floor
+            self._apply_load_policy()
 
     def _decode(self, requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
         return self.decoder.decode(requests, wide=wide)
@@ -518,6 +585,7 @@ def build_scheduler(settings: Settings) -> Scheduler:
                 policy,
                 min_update_s=measured.update_floor_s(),
                 wide_min_update_s=measured.wide_update_floor_s(),
+                follow_calls=True,
             )
         loaded_s = policy.update_s(policy.fast_sessions + 1, settings.asr_update_s)
         if settings.asr_quick_sessions is None:

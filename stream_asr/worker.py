@@ -577,7 +577,9 @@ class AsrWorker:
     def _observe(self) -> None:
         lags = [r.handle.received_s - r.handle.processed_s for r in self.runners.values() if r.handle]
         metrics.LAG.set(max(lags, default=0.0))
-        metrics.RTF.set(self.scheduler.stats().real_time_factor)
+        stats = self.scheduler.stats()
+        metrics.RTF.set(stats.real_time_factor)
+        metrics.FLOOR.set(stats.update_floor_s)
 
     def _publish_state(self) -> None:
         self.heartbeat.info.sessions = sorted(self.runners)

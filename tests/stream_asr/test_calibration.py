@@ -157,6 +157,7 @@ async def test_a_worker_calibrates_what_is_not_set_and_advertises_its_capacity(n
     measured = build_scheduler(Settings())
     policy = measured.load_policy
     assert policy is not None and policy.min_update_s >= STEP_S
+    assert policy.follow_calls  # a calibrated floor rises to what the live calls sustain; a pinned one stays
     # With 2 cores or more the worker loads the instance for calls on every core and times it.
     assert measured.decoder.has_wide == (measured.parallel > 1)
     assert policy.wide_sessions == 1 and policy.wide_min_update_s >= STEP_S

@@ -26,6 +26,7 @@ from gateway.ingest import AudioIngest
 from stream_asr.scheduler import Scheduler, UpdateRecord, build_scheduler
 from stream_asr.worker import AsrWorker, _observe
 from tests.data.clips import sample_clip
+from tests.fixtures.platform import ASR_CAPACITY, PINNED_POLICY
 
 LEASE_S = 1.5
 
@@ -36,7 +37,9 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def second_scheduler() -> Scheduler:
-    return build_scheduler(settings())
+    """A second model with the fixed policy of ``asr_scheduler``: workers that must decode alike (the
+    fault test compares words) have their floors set, not measured (``LoadPolicy.follow_calls``)."""
+    return build_scheduler(Settings(asr_capacity=ASR_CAPACITY, **PINNED_POLICY))  # type: ignore[arg-type]
 
 
 RUNNING: list[RunningWorker] = []
