@@ -82,8 +82,8 @@ class SchedulerStats:
     preview_calls: int = 0
     preview_seconds_total: float = 0.0
     wide_calls: int = 0  # model calls (updates) that ran on every core, one at a time
-    # The shortest update interval of a lone session now (per session on every core where calls run
-    # there): the calibrated floor, raised to what the live calls sustain under ``follow_calls``.
+    # The shortest update interval a lone session would get now (on every core where the worker runs a
+    # lone session's calls there): the calibrated floor, raised to what the live calls sustain.
     update_floor_s: float = 0.0
 
     @property
@@ -156,6 +156,7 @@ class _Call:
     requests: list[DecodeRequest]
     preview: bool = False
     wide: bool = False  # holds every core: nothing else runs beside it
+    sessions: int = 1  # sessions open when it started
 
 
 class SessionHandle:
@@ -332,11 +333,13 @@ class Scheduler:
     def _policy_now(self) -> LoadPolicy | None:
         """The load policy with its floors raised to what the live calls sustain (``follow_calls``).
 
-        Only a lone session's floor follows: its updates come one after another, and a call longer than
-        its interval puts it further behind with every update. Sessions that share the cores take turns
-        and update every ``loaded_update_s`` (or on quick windows), where the calls' length is a matter
-        of sharing: following it there lengthened their intervals and cost 0.5 s of finalization p50 at
-        three streams end to end (`bench.load`, 2.19 -> 2.69-2.99 s)."""
+        The floor for calls on every core follows (those sessions take turns, one call at a time: a
+        lone one by default), and the per-core floor while a session is alone: its updates come one
+        after another, and a call longer than its interval puts it further behind with every update.
+        Sessions that share the cores in parallel calls update every ``loaded_update_s`` (or on quick
+        windows), where the calls' length is a matter of sharing: following it there lengthened their
+        intervals and cost 0.5 s of finalization p50 at three streams end to end (`bench.load`, 2.19 ->
+        2.69-2.99 s)."""
         policy = self.load_policy
         if policy is None or not policy.follow_calls:
             return policy
@@ -381,10 +384,14 @@ class Scheduler:
 
     # ----- internals
     def _floor_now(self) -> float:
-        policy = self._policy_now()
+        """A lone session's update floor now (``SchedulerStats.update_floor_s``), whatever is open."""
+        policy = self.load_policy
         if policy is None:
             return 0.0
-        return policy.wide_min_update_s if self._wide else policy.min_update_s
+        live = self._live_floor_s if policy.follow_calls else {False: 0.0, True: 0.0}
+        if self.decoder.has_wide and policy.wide(1):
+            return max(policy.wide_min_update_s, live[True])
+        return max(policy.min_update_s, live[False])
 
     def _wake(self) -> None:
         self._event.set()
@@ -433,7 +440,9 @@ class Scheduler:
                     handle.in_flight = True
                 wide = self._wide
                 future = loop.run_in_executor(self._executor, self._decode, requests, wide)
-                inflight[future] = _Call(time.perf_counter(), handles, requests, wide=wide)
+                inflight[future] = _Call(
+                    time.perf_counter(), handles, requests, wide=wide, sessions=len(self.sessions)
+                )
             self._start_previews(loop, inflight)
             # Wait for a model call to finish or for new audio (VAD events go out on time meanwhile).
             self._event.clear()
@@ -515,7 +524,7 @@ class Scheduler:
             return
         duration = time.perf_counter() - call.started
         self._record(duration, call.requests, wide=call.wide)
-        self._follow(duration, call.requests, wide=call.wide)
+        self._follow(duration, call)
         for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
             if handle.finished:
                 continue
@@ -526,13 +535,14 @@ class Scheduler:
             if handle.engine.done:
                 self._drop(handle, None)
 
-    def _follow(self, duration: float, requests: list[DecodeRequest], *, wide: bool) -> None:
+    def _follow(self, duration: float, call: _Call) -> None:
         """Move the floor of this kind of call to what the live full-window calls sustain."""
         policy = self.load_policy
-        if policy is None or not policy.follow_calls or any(r.quick for r in requests):
+        if policy is None or not policy.follow_calls or any(r.quick for r in call.requests):
             return
-        if not wide and len(self.sessions) > 1:  # calls that shared the cores: not a lone session's
+        if not call.wide and (call.sessions > 1 or len(call.requests) > 1):  # shared: not a lone one's
             return
+        wide = call.wide
         calls = self._live_calls[wide]
         calls.append(duration)
         if len(calls) < LIVE_MIN_CALLS:

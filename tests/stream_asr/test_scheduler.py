@@ -187,38 +187,53 @@ async def test_a_live_session_gets_previews_on_the_spare_slot(
     ), final
 
 
-@pytest.mark.parametrize("follow", [True, False])
+@pytest.mark.parametrize(("follow", "wide"), [(True, False), (False, False), (True, True)])
 async def test_a_lone_sessions_calibrated_floor_follows_the_live_calls(
-    runtime: ModelRuntime, vad_model: SileroModel, clip: Clip, follow: bool
+    request: pytest.FixtureRequest, vad_model: SileroModel, clip: Clip, follow: bool, wide: bool
 ) -> None:
-    """A machine slower than its calibration (each call here 0.5 s longer than the model needs: another
+    """A machine slower than its calibration (each call here 0.8 s longer than the model needs: another
     service on the cores) would queue a session's updates behind each other for ever; a calibrated floor
-    rises to what the live calls sustain from the LIVE_MIN_CALLS-th call on. A floor set by hand stays."""
+    rises to what the live calls sustain from the LIVE_MIN_CALLS-th call on, on one core per call or on
+    every core (``wide``). A floor set by hand stays."""
     speech = clip.audio[round(14.4 * SAMPLE_RATE) : round(21.9 * SAMPLE_RATE)]
-    policy = LoadPolicy(fast_sessions=1, min_update_s=0.2, follow_calls=follow)
+    runtime: ModelRuntime = request.getfixturevalue("wide_runtime" if wide else "runtime")
+    policy = LoadPolicy(
+        fast_sessions=1,
+        min_update_s=0.2,
+        wide_sessions=int(wide),
+        wide_min_update_s=0.2,
+        follow_calls=follow,
+    )
+    records: list[UpdateRecord] = []
     intervals: list[float] = []  # the session's update interval when each call ended
     async with Scheduler(runtime, capacity=1, vad_model=vad_model, load_policy=policy) as scheduler:
         real_decode = scheduler._decode
 
-        def slow(requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
-            time.sleep(0.5)
-            return real_decode(requests, wide)
+        def slow(requests: list[DecodeRequest], every_core: bool = False) -> list[Hypothesis]:
+            time.sleep(0.8)
+            return real_decode(requests, every_core)
 
         scheduler._decode = slow  # type: ignore[method-assign]
         handle = scheduler.open("slow", EngineConfig(update_s=0.6, quick_first_update=False))
-        scheduler.on_update = lambda record: intervals.append(handle.engine.update_s)
+
+        def on_update(record: UpdateRecord) -> None:
+            records.append(record)
+            intervals.append(handle.engine.update_s)
+
+        scheduler.on_update = on_update
         collector = asyncio.create_task(_collect(handle))
         _push_all(handle, speech)
         handle.close()
         events = await asyncio.wait_for(collector, 120)
         floor = scheduler.stats().update_floor_s
-    assert len(intervals) > LIVE_MIN_CALLS
+        interval = handle.engine.update_s  # as the last call left it
+    assert len(intervals) > LIVE_MIN_CALLS and all(r.wide == wide for r in records)
     assert intervals[: LIVE_MIN_CALLS - 1] == [0.6] * (LIVE_MIN_CALLS - 1)  # the calibrated floor at first
     if follow:
-        # Calls of at least 0.7 s, with LIVE_HEADROOM, need updates at least 1.0 s apart.
-        assert floor >= 1.0 and intervals[-1] == max(0.6, floor)
+        # Calls of more than 0.8 s, with LIVE_HEADROOM, need updates at least 1.0 s apart.
+        assert floor >= 1.0 and interval == floor and intervals[-1] >= 1.0
     else:
-        assert floor == 0.2 and set(intervals) == {0.6}
+        assert floor == 0.2 and interval == 0.6 and set(intervals) == {0.6}
     assert "Chicago" in " ".join(e.transcript for e in events if isinstance(e, SegmentFinal))
 
 
