@@ -82,6 +82,8 @@ class ResumePoint:
     pause_fired: bool = False
     finals_at_endpoint: int = 0
     context_words: tuple[Word, ...] = ()  # committed words in the replayed audio (already final)
+    finalized_through: int = -1  # the mark (absolute sample) of the last Finalize that fired; -1: none
+    finalized_repeat: int = 0  # how many Finalizes fired at that mark (a client may send two at once)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

@@ -100,6 +100,11 @@ class StreamingEngine:
         self._unfinal: list[Word] = []  # committed, not yet in a SegmentFinal
         self._last_interim: tuple[Word, ...] = ()
         self._finalize_marks: list[int] = []
+        # The last Finalize that fired (its mark, and how many fired there): a resumed engine is handed
+        # the replayed Finalize markers again and drops those (``finalize``).
+        self._finalized_through = rp.finalized_through
+        self._finalized_repeat = rp.finalized_repeat
+        self._skip_repeat = rp.finalized_repeat
         self._close_requested = False
         self._pending: PendingDecode | None = None
         # Previews (see ``preview``): how far decisions and previews have looked, how far the last applied
@@ -136,11 +141,20 @@ class StreamingEngine:
         self._received += len(samples)
 
     def finalize(self) -> None:
-        """Make everything received so far final (up to the last whole VAD window)."""
+        """Make everything received so far final (up to the last whole VAD window).
+
+        The mark falls on the 32 ms windows the engine walks from sample 0 (a resumed engine replays up to
+        a point on them), so a Finalize replayed after a resume lands where it did first; one that
+        already fired before the resume point is dropped."""
         if self._close_requested:
             raise SessionClosed("finalize after close")
-        whole = self._received - (self._received - self._pos) % WINDOW_SAMPLES
-        self._finalize_marks.append(whole)
+        mark = self._received - self._received % WINDOW_SAMPLES
+        if mark < self._finalized_through:
+            return
+        if mark == self._finalized_through and self._skip_repeat > 0:
+            self._skip_repeat -= 1
+            return
+        self._finalize_marks.append(mark)
 
     def close(self) -> None:
         self._close_requested = True
@@ -165,14 +179,20 @@ class StreamingEngine:
                 and self._pos >= self._finalize_marks[0]
                 and self._pos >= self._replay_until
             ):
-                self._finalize_marks.pop(0)
+                mark = self._finalize_marks.pop(0)
+                self._finalized_repeat = self._finalized_repeat + 1 if mark == self._finalized_through else 1
+                self._finalized_through = mark
                 return self._decide(DecodeKind.FINALIZE)
             if self._pos < self._replay_until:
                 step = min(self._replay_until - self._pos, self._received - self._pos)
-                if step <= 0:
+                if step > 0:
+                    self._pos += step
+                    continue
+                if not self._close_requested:
                     return None
-                self._pos += step
-                continue
+                # The stream ended inside the replayed audio (a shorter replay than the first run heard):
+                # decide from here, so that the close flush still comes.
+                self._replay_until = self._pos
             if self._received - self._pos < WINDOW_SAMPLES:
                 if self._close_requested:
                     self._pos = self._received
@@ -234,6 +254,7 @@ class StreamingEngine:
                 self._events.append(UtteranceEnd(last_word_end_s=self._last_word_end_s))
         if (
             not in_speech
+            and self._tracker.speech_run == 0  # a resume point does not hold a speech start in progress
             and self._tracker.silence_run * WINDOW_SAMPLES >= 2 * SAMPLE_RATE
             and self._pos - self._audio.start > 5 * SAMPLE_RATE // 2
             and not self._speech_since_decode
@@ -486,4 +507,6 @@ class StreamingEngine:
             pause_fired=self._pause_fired,
             finals_at_endpoint=self._finals_at_endpoint,
             context_words=tuple(kept),
+            finalized_through=self._finalized_through,
+            finalized_repeat=self._finalized_repeat,
         )

@@ -16,7 +16,7 @@ from stream_asr.model import ModelRuntime
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, noise, silence, wer
 from tests.stream_asr.conftest import CLIP_CONFIG, ClipRun
-from tests.stream_asr.drive import close, feed, final_text, finals, pump
+from tests.stream_asr.drive import FRAME, close, feed, final_text, finals, pump
 
 
 def test_streaming_wer_is_no_worse_than_offline(clip_run: ClipRun, clip: Clip, runtime: ModelRuntime) -> None:
@@ -120,6 +120,76 @@ def test_resume_point_reproduces_the_uninterrupted_run(
     # Everything before the resume point was already final.
     before = [f for f in finals(clip_run.emitted) if f.index < point.finals_emitted]
     assert all(w.start_s < point.resume_sample / SAMPLE_RATE for f in before for w in f.words)
+
+
+def _run_with_finalizes(
+    engine: StreamingEngine,
+    decoder: Decoder,
+    clip: Clip,
+    finalize_after: set[int],
+    *,
+    first_frame: int = 0,
+    backlog_until: int = 0,
+) -> tuple[list[SegmentFinal], list[ResumePoint]]:
+    """The clip from frame ``first_frame`` in 100 ms frames, a Finalize after each frame in
+    ``finalize_after``; frames before ``backlog_until`` are all pushed before the engine runs (a worker's
+    feeder delivers a resumed session's backlog faster than the scheduler decodes it)."""
+    emitted, points = [], []
+    for frame in range(first_frame, -(-len(clip.audio) // FRAME)):
+        engine.push_samples(clip.audio[frame * FRAME : (frame + 1) * FRAME])
+        if frame in finalize_after:
+            engine.finalize()
+        if frame >= backlog_until:
+            emitted += pump(engine, decoder)
+        if not points or engine.resume_point() != points[-1]:
+            points.append(engine.resume_point())
+    return finals(emitted + close(engine, decoder)), points
+
+
+def test_a_finalize_before_the_resume_point_is_not_made_final_again(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    # A Finalize whose flush cut the buffer leaves a resume point that starts before it; the worker that
+    # resumes there is handed the Finalize marker again (it replays the bus from the point's frame). The
+    # engine used to make it final a second time (an empty from_finalize final, every later index one
+    # too high, so finals the dead worker had published came out again under new indexes), and a Finalize
+    # taken while the backlog was replayed fell off the 32 ms grid (a different flush).
+    finalize_after = {119, 189, 249}  # after 12.0, 19.0 and 25.0 s
+    original, points = _run_with_finalizes(
+        StreamingEngine(CLIP_CONFIG, vad_model), decoder, clip, finalize_after
+    )
+    fired = [f for f in original if f.from_finalize]
+    assert len(fired) == len(finalize_after)
+    replayed = [
+        p
+        for p in points
+        if any(p.sample_offset // FRAME <= f < p.resume_sample // FRAME for f in finalize_after)
+    ]
+    assert replayed, points  # resume points whose replay holds a Finalize that already fired
+    for point in replayed:
+        engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
+        resumed, _ = _run_with_finalizes(
+            engine,
+            decoder,
+            clip,
+            finalize_after,
+            first_frame=point.sample_offset // FRAME,
+            backlog_until=point.resume_sample // FRAME + 20,
+        )
+        assert resumed == [f for f in original if f.index >= point.finals_emitted], point
+
+
+def test_a_stream_that_ends_inside_the_replayed_audio_still_closes(
+    clip_run: ClipRun, decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    # The replay after a resume may hold less audio than the first run had heard (the bus lost its tail):
+    # the close must still flush and end the session instead of waiting for audio that never comes.
+    point = next(p for p in clip_run.resume_points if p.resume_sample - p.sample_offset >= SAMPLE_RATE)
+    engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=point)
+    feed(engine, decoder, clip.audio[point.sample_offset : point.resume_sample - SAMPLE_RATE // 2])
+    emitted = close(engine, decoder)
+    assert engine.done
+    assert all(f.index >= point.finals_emitted for f in finals(emitted))
 
 
 def test_a_trim_keeps_the_last_seconds_of_speech_as_context(clip_run: ClipRun) -> None:
