@@ -13,12 +13,18 @@ FRAME_SAMPLES = SAMPLE_RATE // 10  # the gateway's 100 ms frames
 
 
 class AudioBuffer:
-    """PCM16 frames placed by sequence number (a resent frame lands on itself); old audio is dropped."""
+    """PCM16 frames placed by sequence number (a resent frame lands on itself); old audio is dropped.
+
+    Frames are 100 ms except the one a Finalize cuts short, so a new frame starts where the one before it
+    ended (the bus delivers them in order); a frame not seen yet after a gap is taken as whole frames."""
 
     def __init__(self, keep_s: float = 120.0) -> None:
         self._pcm = bytearray()
         self._first_sample = 0  # session sample index of self._pcm[0]
         self._keep_samples = int(keep_s * SAMPLE_RATE)
+        self._starts: dict[int, int] = {}  # seq -> the session sample where that frame starts (recent)
+        self._next_seq = 0  # the frame after the newest one, and where it starts
+        self._next_sample = 0
         self.closed = False
 
     @property
@@ -27,7 +33,15 @@ class AudioBuffer:
         return (self._first_sample + len(self._pcm) // 2) / SAMPLE_RATE
 
     def add(self, seq: int, pcm: bytes) -> None:
-        at = (seq * FRAME_SAMPLES - self._first_sample) * 2
+        start = self._starts.get(seq)
+        if start is None:
+            start = self._next_sample + (seq - self._next_seq) * FRAME_SAMPLES
+            self._starts[seq] = start
+            if len(self._starts) > 4 * self._keep_samples // FRAME_SAMPLES + 16:
+                del self._starts[next(iter(self._starts))]  # the oldest
+        if seq >= self._next_seq:
+            self._next_seq, self._next_sample = seq + 1, start + len(pcm) // 2
+        at = (start - self._first_sample) * 2
         if at < 0:
             return  # older than what we keep
         end = at + len(pcm)

@@ -88,8 +88,12 @@ class SessionRunner:
         self.task: asyncio.Task[None] | None = None
         self.finals_published = 0
         self.last_seq = -1
-        # frame seq -> JetStream stream sequence, for frames that may still be a resume point
-        self.stream_seqs: collections.OrderedDict[int, int] = collections.OrderedDict()
+        # frame seq -> (JetStream stream sequence, the frame's first sample in the session), for frames
+        # that may still hold a resume point. Frames are 100 ms except the one a Finalize cuts short, so
+        # a frame's samples are counted, never derived from its seq.
+        self.frames: collections.OrderedDict[int, tuple[int, int]] = collections.OrderedDict()
+        self.saved_point: str | None = None  # the resume point last written to KV
+        self._saving = asyncio.Lock()  # the emitter and the progress reporter both save
         self.closed = asyncio.Event()
         self.last_message_at = time.monotonic()
 
@@ -99,10 +103,15 @@ class SessionRunner:
         progress = await self._read_progress()
         resume = None
         start_stream_seq = 0
+        start_frame = _ReplayStart()
         if progress is not None and progress.point:
             resume = ResumePoint.from_json(progress.point)
             start_stream_seq = progress.resume_stream_seq
+            start_frame = _ReplayStart(
+                progress.resume_seq, progress.frame_start_sample(), resume.sample_offset
+            )
             self.finals_published = progress.finals
+            self.saved_point = progress.point
             log.info(
                 "session %s resumed at frame %d (%d finals)",
                 self.session_id,
@@ -114,20 +123,27 @@ class SessionRunner:
             # All the audio is already there: longer steps are faster and, with more context, as accurate.
             config = dataclasses.replace(config, update_s=max(config.update_s, UPLOAD_UPDATE_S))
         self.handle = self.worker.scheduler.open(self.session_id, config, resume=resume)
-        skip_samples = resume.sample_offset if resume else 0
         emitter = asyncio.create_task(self._emit(), name=f"emit-{self.session_id}")
+        feeder = asyncio.create_task(
+            self._feed(start_stream_seq, start_frame), name=f"feed-{self.session_id}"
+        )
         watchdog = asyncio.create_task(self._watch_abandonment(), name=f"watch-{self.session_id}")
         reporter = asyncio.create_task(self._report_progress(), name=f"progress-{self.session_id}")
         try:
-            await self._feed(start_stream_seq, skip_samples)
+            # The emitter ends after the close flush; it fails when the model call for this session failed
+            # (DecodeFailed), and then the session must not wait on for audio: the error ends the run, and
+            # the worker hands the session on (AsrWorker._run_session).
+            await asyncio.wait((emitter, feeder), return_when=asyncio.FIRST_EXCEPTION)
+            for task in (feeder, emitter):
+                if task.done():
+                    task.result()  # raises what failed
             await emitter
         finally:
-            emitter.cancel()
-            watchdog.cancel()
-            reporter.cancel()
+            for task in (emitter, feeder, watchdog, reporter):
+                task.cancel()
             self.worker.scheduler.discard(self.session_id)
 
-    async def _feed(self, start_stream_seq: int, skip_samples: int) -> None:
+    async def _feed(self, start_stream_seq: int, start: _ReplayStart) -> None:
         """Audio frames (and markers) from JetStream into the engine, in order."""
         assert self.handle is not None
         config = ConsumerConfig(
@@ -142,7 +158,7 @@ class SessionRunner:
         sub = await self.js.subscribe(
             bus.audio_subject(self.session_id), cb=on_msg, ordered_consumer=True, config=config
         )
-        position = (skip_samples // SAMPLES_PER_FRAME) if skip_samples else 0
+        next_sample = start.frame_sample  # where the next audio frame starts in the session
         try:
             while True:
                 msg = await queue.get()
@@ -151,19 +167,19 @@ class SessionRunner:
                 kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO.value)
                 seq = int(headers.get(bus.HDR_SEQ, "-1"))
                 if kind == bus.FrameKind.AUDIO:
-                    if seq < position:
-                        continue  # before the resume point
+                    if seq < start.seq or seq <= self.last_seq:
+                        continue  # before the resume point, or a frame resent after the bus forgot its id
                     pcm = msg.data
-                    if seq == position and skip_samples:
-                        pcm = pcm[(skip_samples - position * SAMPLES_PER_FRAME) * 2 :]
-                        skip_samples = 0
-                    self.stream_seqs[seq] = msg.metadata.sequence.stream
-                    while len(self.stream_seqs) > 600:  # 60 s: resume points are never older
-                        self.stream_seqs.popitem(last=False)
+                    frame_sample, next_sample = next_sample, next_sample + len(pcm) // 2
+                    self.frames[seq] = (msg.metadata.sequence.stream, frame_sample)
+                    while len(self.frames) > 600:  # 60 s: resume points are never older
+                        self.frames.popitem(last=False)
                     self.last_seq = seq
+                    if frame_sample < start.skip_to:  # the frame that holds the resume point
+                        pcm = pcm[(start.skip_to - frame_sample) * 2 :]
                     self.handle.push(pcm)
                 elif kind == bus.FrameKind.FINALIZE:
-                    if seq >= position:
+                    if seq >= start.seq:  # (the engine also drops a Finalize it already made final)
                         self.handle.finalize()
                 elif kind == bus.FrameKind.CLOSE:
                     self.handle.close()
@@ -220,6 +236,9 @@ class SessionRunner:
         assert self.handle is not None
         while not self.handle.finished:
             await asyncio.sleep(PROGRESS_EVERY_S)
+            # Silence makes resume points too (the engine cuts its buffer), and no final is published
+            # to record them: a replay from an old point would outlive the bus's deduplication window.
+            await self._save_progress()
             position = round(self.handle.processed_s, 3)
             report = bus.TranscriptResult(
                 session_id=self.session_id,
@@ -329,33 +348,61 @@ class SessionRunner:
         return _StoredProgress.model_validate_json(entry.value) if entry.value else None
 
     async def _save_progress(self) -> None:
+        async with self._saving:  # one at a time, so that an older point never lands after a newer one
+            await self._save_progress_now()
+
+    async def _save_progress_now(self) -> None:
         assert self.handle is not None
         point = self.handle.resume_point()
         if point.finals_emitted > self.finals_published:
             # The engine is ahead of what is on the bus: finals before this point are not all published yet.
             # (A point behind is safe: the finals a replay re-emits are deduplicated by their Nats-Msg-Id.)
             return
-        seq = point.sample_offset // SAMPLES_PER_FRAME
-        stream_seq = self.stream_seqs.get(seq)
-        if stream_seq is None:
+        text = point.to_json()
+        if text == self.saved_point:
             return
-        for old in [s for s in self.stream_seqs if s < seq]:
-            del self.stream_seqs[old]
+        # The frame that holds the point's first sample: the last one that starts at or before it.
+        held = [seq for seq, (_, first) in self.frames.items() if first <= point.sample_offset]
+        if not held:
+            return
+        seq = held[-1]
+        stream_seq, frame_sample = self.frames[seq]
+        for old in held[:-1]:
+            del self.frames[old]
         progress = _StoredProgress(
             resume_seq=seq,
             finals=point.finals_emitted,
             committed_until_s=point.sample_offset / 16000,
             resume_stream_seq=stream_seq,
-            point=point.to_json(),
+            resume_frame_sample=frame_sample,
+            point=text,
         )
         kv = await self.js.key_value(bus.KV_ASR_PROGRESS)
         with contextlib.suppress(Exception):
             await kv.put(self.session_id, progress.model_dump_json().encode())
+            self.saved_point = text
 
 
 class _StoredProgress(bus.Progress):
     resume_stream_seq: int = 0  # JetStream sequence of frame ``resume_seq``: where the replay starts
+    resume_frame_sample: int | None = None  # the session sample where frame ``resume_seq`` starts
     point: str = ""  # the engine's ResumePoint, as JSON
+
+    def frame_start_sample(self) -> int:
+        # (Progress written before frames were counted: every frame was a whole 100 ms then.)
+        if self.resume_frame_sample is None:
+            return self.resume_seq * SAMPLES_PER_FRAME
+        return self.resume_frame_sample
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _ReplayStart:
+    """Where a session's audio is read from: frame ``seq``, which starts at session sample
+    ``frame_sample``; the engine takes samples from ``skip_to`` on (the resume point's buffer start)."""
+
+    seq: int = 0
+    frame_sample: int = 0
+    skip_to: int = 0
 
 
 class AsrWorker:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ayka.bus import TranscriptResult, Word
@@ -28,6 +30,21 @@ def test_buffer_places_frames_by_sequence_and_trims_old_audio() -> None:
     assert buffer.covered_s == 3.0
     assert len(buffer.slice(0.0, 0.5)) == 0  # dropped: older than keep_s (+ slack)
     assert len(buffer.slice(2.5, 3.0)) == 8000
+
+
+def test_a_short_frame_from_a_finalize_does_not_shift_the_audio_after_it() -> None:
+    # A Finalize publishes the audio the gateway holds as a frame shorter than 100 ms; the frames after it
+    # start where it ended, not at seq x 100 ms (which put the words' audio 50 ms off the transcript's).
+    signal = np.linspace(-0.5, 0.5, 16000 * 2, dtype=np.float32)
+    pcm = (np.clip(signal, -1, 1) * 32767).astype(np.int16).tobytes()
+    cuts = [0, 3200, 6400, 8000, *range(11200, len(pcm), 3200), len(pcm)]  # frame 2 holds 50 ms
+    buffer = AudioBuffer(keep_s=10.0)
+    for seq, (begin, end) in enumerate(itertools.pairwise(cuts)):
+        buffer.add(seq, pcm[begin:end])
+    buffer.add(3, pcm[cuts[3] : cuts[4]])  # a resend still lands on itself
+    assert buffer.covered_s == 2.0
+    expected = np.frombuffer(pcm, dtype=np.int16)[16000:24000].astype(np.float32) / 32768.0
+    assert np.array_equal(buffer.slice(1.0, 1.5), expected)
 
 
 def _final(clip: Clip, index: int) -> TranscriptResult:

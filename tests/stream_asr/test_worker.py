@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import nats
 import numpy as np
 import pytest
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyNotFoundError
 from prometheus_client import REGISTRY
@@ -23,6 +25,7 @@ from ayka import bus
 from ayka.runtime.nats import EmbeddedNats
 from ayka.settings import Settings
 from gateway.ingest import AudioIngest
+from stream_asr.decode import DecodeRequest, Hypothesis
 from stream_asr.scheduler import Scheduler, UpdateRecord, build_scheduler
 from stream_asr.worker import AsrWorker, _observe
 from tests.data.clips import sample_clip
@@ -92,20 +95,14 @@ async def open_session(nc: NATS) -> AudioIngest:
     return ingest
 
 
-async def finals_of(nc: NATS, session_id: str, timeout_s: float = 120) -> list[bus.TranscriptResult]:
-    """Every final of the session, in order, once the worker says it has flushed."""
-    results: dict[int, bus.TranscriptResult] = {}
-    done = asyncio.Event()
-
-    async def on_msg(msg: object) -> None:
-        headers = getattr(msg, "headers", None) or {}
-        if headers.get(bus.HDR_KIND) == bus.FinalKind.FLUSHED:
-            done.set()
-            return
-        result = bus.TranscriptResult.model_validate_json(msg.data)  # type: ignore[attr-defined]
-        assert result.index not in results, f"final {result.index} published twice"
-        results[result.index] = result
-
+async def watch_finals(
+    nc: NATS,
+    session_id: str,
+    on_msg: Callable[[Msg], Awaitable[None]],
+    until: asyncio.Event,
+    timeout_s: float,
+) -> None:
+    """Hand every message on the session's finals subject (from the first) to ``on_msg`` until ``until``."""
     sub = await nc.jetstream().subscribe(
         bus.final_subject(session_id),
         cb=on_msg,
@@ -113,27 +110,62 @@ async def finals_of(nc: NATS, session_id: str, timeout_s: float = 120) -> list[b
         config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
     )
     try:
-        await asyncio.wait_for(done.wait(), timeout_s)
+        await asyncio.wait_for(until.wait(), timeout_s)
     finally:
         await sub.unsubscribe()
+
+
+async def finals_of(nc: NATS, session_id: str, timeout_s: float = 120) -> list[bus.TranscriptResult]:
+    """Every final of the session, in order, once the worker says it has flushed."""
+    results: dict[int, bus.TranscriptResult] = {}
+    done = asyncio.Event()
+
+    async def on_msg(msg: Msg) -> None:
+        if (msg.headers or {}).get(bus.HDR_KIND) == bus.FinalKind.FLUSHED:
+            done.set()
+            return
+        result = bus.TranscriptResult.model_validate_json(msg.data)
+        assert result.index not in results, f"final {result.index} published twice"
+        results[result.index] = result
+
+    await watch_finals(nc, session_id, on_msg, done, timeout_s)
     assert sorted(results) == list(range(len(results))), "a final index is missing"
     return [results[i] for i in sorted(results)]
+
+
+async def first_words(nc: NATS, session_id: str, timeout_s: float) -> None:
+    """Wait for the session's first final with words."""
+    got = asyncio.Event()
+
+    async def on_msg(msg: Msg) -> None:
+        if (msg.headers or {}).get(bus.HDR_KIND) != bus.FinalKind.RESULT:
+            return
+        if bus.TranscriptResult.model_validate_json(msg.data).words:  # type: ignore[attr-defined]
+            got.set()
+
+    await watch_finals(nc, session_id, on_msg, got, timeout_s)
 
 
 def words(finals: list[bus.TranscriptResult]) -> list[str]:
     return [w.word for f in finals for w in f.words]
 
 
-async def progress_saved(nc: NATS, session_id: str, timeout_s: float = 60) -> None:
+async def progress_saved(nc: NATS, session_id: str, timeout_s: float = 60, after_s: float = 0.0) -> None:
+    """Wait until the worker has recorded a resume point (whose buffer starts after ``after_s``)."""
     kv = await nc.jetstream().key_value(bus.KV_ASR_PROGRESS)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
             entry = await kv.get(session_id)
-            if entry.value and b'"point":""' not in entry.value:
+            point_saved = entry.value and b'"point":""' not in entry.value
+            if point_saved and bus.Progress.model_validate_json(entry.value).committed_until_s > after_s:
                 return
         await asyncio.sleep(0.1)
     raise AssertionError("the worker never recorded a resume point")
+
+
+def timed_words(finals: list[bus.TranscriptResult]) -> list[tuple[str, float, float]]:
+    return [(w.word, w.start_s, w.end_s) for f in finals for w in f.words]
 
 
 async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
@@ -179,6 +211,103 @@ async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
             break
         assert time.monotonic() < deadline, "the lease was not released when the session ended"
         await asyncio.sleep(0.1)
+
+
+async def test_a_failover_after_a_finalize_resumes_at_the_right_sample(
+    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler
+) -> None:
+    # A Finalize publishes the audio it holds as a short frame, so later frames no longer start at
+    # seq x 100 ms. The worker used to derive its replay position from the frame number: the resumed
+    # session then heard its audio 50 ms off, with other words and times than the run without the fault.
+    nc = lease_nats
+    pcm = b"".join(clip_frames(24.0))
+    cut_at = 10 * 3200 + 1600  # 10.05 s: the Finalize leaves a 50 ms frame
+
+    async def stream(session: AudioIngest, until: int, start: int = 0) -> None:
+        bounds = sorted({*range(start, until, 3200), until} | ({cut_at} if start < cut_at < until else set()))
+        for begin, end in itertools.pairwise(bounds):
+            await session.push_pcm(pcm[begin:end])
+            if end == cut_at:
+                await session.finalize()
+
+    reference_worker = RunningWorker(nc, second_scheduler, "reference")
+    reference = await open_session(nc)
+    await reference.wait_for_worker(10)
+    await stream(reference, len(pcm))
+    await reference.close()
+    expected = await finals_of(nc, reference.session_id)
+    await reference_worker.shutdown()
+    assert sum(f.from_finalize for f in expected) == 1
+
+    first = RunningWorker(nc, asr_scheduler, "first")
+    session = await open_session(nc)
+    await session.wait_for_worker(10)
+    await stream(session, 18 * 16000 * 2)
+    await progress_saved(nc, session.session_id, after_s=cut_at / 32000)  # a point after the short frame
+    await first.crash()
+    second = RunningWorker(nc, second_scheduler, "second")
+    await stream(session, len(pcm), start=18 * 16000 * 2)
+    await session.close()
+    got = await finals_of(nc, session.session_id)
+    await second.shutdown()
+    assert timed_words(got) == timed_words(expected)
+    assert [f.from_finalize for f in got] == [f.from_finalize for f in expected]
+
+
+async def test_a_session_whose_model_call_fails_is_handed_on_not_left_hanging(
+    lease_nats: NATS, asr_scheduler: Scheduler
+) -> None:
+    # The scheduler ends a session whose model call raised; its worker used to go on waiting for audio
+    # with nothing decoding it, renewing the lease, so no other worker took the session over.
+    nc = lease_nats
+    decode = asr_scheduler._decode
+    failures = []
+
+    def failing_once(requests: list[DecodeRequest], wide: bool = False) -> list[Hypothesis]:
+        if not failures:
+            failures.append(requests)
+            raise RuntimeError("the model call failed")
+        return decode(requests, wide)
+
+    worker = RunningWorker(nc, asr_scheduler, "flaky")
+    asr_scheduler._decode = failing_once  # type: ignore[method-assign]
+    try:
+        session = await open_session(nc)
+        await session.wait_for_worker(10)
+        for frame in clip_frames(12.0):
+            await session.push_pcm(frame)
+        await first_words(nc, session.session_id, timeout_s=30)  # while the stream is still open
+        await session.close()
+        got = await finals_of(nc, session.session_id, timeout_s=60)
+    finally:
+        asr_scheduler._decode = decode  # type: ignore[method-assign]
+        await worker.shutdown()
+    assert failures  # the fault happened, and the session was resumed after it: every word came out
+    assert len(words(got)) > 10
+
+
+async def test_the_resume_point_moves_on_through_silence(lease_nats: NATS, asr_scheduler: Scheduler) -> None:
+    # Silence publishes no final, but the engine cuts its buffer in it: the worker records those points
+    # too, or a failover after a long silence would replay (and publish again) finals that the bus's
+    # deduplication window has forgotten.
+    nc = lease_nats
+    worker = RunningWorker(nc, asr_scheduler, "quiet")
+    try:
+        session = await open_session(nc)
+        await session.wait_for_worker(10)
+        for frame in clip_frames(9.0):
+            await session.push_pcm(frame)
+        for _ in range(10):  # the endpoint: the last final
+            await session.push_pcm(bytes(3200))
+        await first_words(nc, session.session_id, timeout_s=30)
+        await asyncio.sleep(2.0)
+        for _ in range(70):  # 7 s more of silence
+            await session.push_pcm(bytes(3200))
+        await progress_saved(nc, session.session_id, timeout_s=15, after_s=13.0)
+        await session.close()
+        await finals_of(nc, session.session_id)
+    finally:
+        await worker.shutdown()
 
 
 async def test_a_session_is_claimed_by_exactly_one_of_two_workers(
