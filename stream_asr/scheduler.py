@@ -427,7 +427,11 @@ class Scheduler:
             for handle in list(self.sessions.values()):
                 if handle.in_flight:
                     continue
-                request = self._advance(handle)
+                try:
+                    request = self._advance(handle)
+                except Exception as exc:  # a fault in one session's engine ends that session, not all
+                    self._fail(handle, exc)
+                    continue
                 if request is not None and handle.ready_since is not None:
                     ready.append((handle.ready_since, handle, request))
             ready.sort(key=lambda item: item[0])  # earliest deadline first
@@ -453,7 +457,17 @@ class Scheduler:
             finally:
                 waiter.cancel()
             for future in [f for f in inflight if f.done()]:
-                self._finish(inflight.pop(future), future)
+                call = inflight.pop(future)
+                try:
+                    self._finish(call, future)
+                except Exception as exc:  # (the metrics callback, say): these sessions end, the loop lives
+                    for handle in call.handles:
+                        handle.in_flight = handle.preview_in_flight = False
+                        self._fail(handle, exc)
+
+    def _fail(self, handle: SessionHandle, exc: Exception) -> None:
+        log.error("session %s failed in the scheduler", handle.session_id, exc_info=exc)
+        self._drop(handle, DecodeFailed(f"session failed: {exc!r}"))
 
     def _slots(self, inflight: dict[asyncio.Future[list[Hypothesis]], _Call]) -> int:
         """How many calls may be in flight now: a wide call holds every core, and one starts only when
@@ -502,7 +516,11 @@ class Scheduler:
         for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
             handle.preview_in_flight = False
             if not handle.finished:
-                handle.engine.apply_preview(hypothesis)
+                try:
+                    handle.engine.apply_preview(hypothesis)
+                except Exception as exc:
+                    self._fail(handle, exc)
+                    continue
                 handle._deliver()
 
     def _quicken(self, request: DecodeRequest) -> DecodeRequest:
@@ -528,7 +546,11 @@ class Scheduler:
         for handle, hypothesis in zip(call.handles, hypotheses, strict=True):
             if handle.finished:
                 continue
-            handle.engine.apply(hypothesis)
+            try:
+                handle.engine.apply(hypothesis)
+            except Exception as exc:  # a fault in one session's engine ends that session, not its batch
+                self._fail(handle, exc)
+                continue
             handle._processed = handle.engine.processed_samples
             handle.ready_since = None
             handle._deliver()

@@ -17,6 +17,7 @@ from stream_asr.model import ModelConfig, ModelRuntime
 from stream_asr.scheduler import (
     LIVE_MIN_CALLS,
     CapacityExceeded,
+    DecodeFailed,
     LoadPolicy,
     Scheduler,
     SessionHandle,
@@ -45,6 +46,29 @@ async def test_sessions_beyond_capacity_are_refused(runtime: ModelRuntime, vad_m
         assert await asyncio.wait_for(_collect(first), 10) == []
         assert scheduler.stats().active_sessions == 0
         scheduler.open("b", EngineConfig()).discard()
+
+
+async def test_a_fault_in_one_sessions_engine_ends_that_session_only(
+    runtime: ModelRuntime, vad_model: SileroModel, clip: Clip
+) -> None:
+    # An exception out of one engine used to end the scheduler's loop: every session on the worker stalled.
+    audio = clip.audio[round(8.3 * SAMPLE_RATE) : round(14.2 * SAMPLE_RATE)]
+    async with Scheduler(runtime, capacity=2, vad_model=vad_model) as scheduler:
+        broken = scheduler.open("broken", EngineConfig())
+        healthy = scheduler.open("healthy", EngineConfig())
+
+        def apply(hypothesis: Hypothesis) -> None:
+            raise RuntimeError("a bug in the engine")
+
+        broken.engine.apply = apply  # type: ignore[method-assign]
+        for handle in (broken, healthy):
+            _push_all(handle, audio)
+        healthy.close()
+        with pytest.raises(DecodeFailed, match="a bug in the engine"):
+            await asyncio.wait_for(_collect(broken), 30)
+        events = await asyncio.wait_for(_collect(healthy), 60)
+        assert "New Jersey" in " ".join(e.transcript for e in events if isinstance(e, SegmentFinal))
+        assert scheduler.stats().active_sessions == 0
 
 
 async def test_concurrent_sessions_share_one_model(vad_model: SileroModel, clip: Clip) -> None:
