@@ -90,9 +90,13 @@ class _Resampler:
         return b"".join(bytes(out.planes[0])[: out.samples * 2] for out in self._resampler.resample(frame))
 
     def flush(self) -> bytes:
+        """What the resampler holds back; audio may follow (a Finalize flushes mid-stream), so a fresh
+        resampler takes over: FFmpeg's is at end of stream after a flush and refuses more."""
         if self.passthrough:
             return b""
-        return b"".join(bytes(out.planes[0])[: out.samples * 2] for out in self._resampler.resample(None))
+        tail = b"".join(bytes(out.planes[0])[: out.samples * 2] for out in self._resampler.resample(None))
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=TARGET_RATE)
+        return tail
 
 
 class RawDecoder:

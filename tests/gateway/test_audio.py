@@ -42,6 +42,17 @@ def test_linear16_any_rate_and_channels_becomes_16k_mono(rate: int, channels: in
     assert abs(dominant_hz(out) - 440) < 5
 
 
+@pytest.mark.parametrize(("encoding", "rate"), [(Encoding.LINEAR16, 48000), (Encoding.MULAW, 8000)])
+def test_audio_after_a_mid_stream_flush_still_decodes(encoding: Encoding, rate: int) -> None:
+    # A Finalize flushes the resampler and the stream goes on; FFmpeg's resampler refuses input after
+    # its end-of-stream flush, which used to end the client's connection on the next frame.
+    decoder = RawDecoder(encoding, rate, 1)
+    second = tone(rate, 0.5).astype("<i2").tobytes() if encoding is Encoding.LINEAR16 else bytes(rate // 2)
+    out = decoder.feed(second) + decoder.flush()
+    out += decoder.feed(second) + decoder.flush()
+    assert abs(len(out) // 2 - 16000) <= 80
+
+
 def test_mulaw_decodes_to_the_same_tone() -> None:
     pcm = tone(8000, 1.0)
     # encode mu-law with the standard formula, then check our table decodes it back
