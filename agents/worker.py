@@ -16,7 +16,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -29,7 +28,7 @@ from agents.store import store_live_leads
 from agents.webhooks.clock import Clock
 from ayka import bus
 from ayka.settings import DiarizeBackend, Settings
-from persistence.db import Pool
+from persistence.db import TRANSIENT_ERRORS, Pool
 from persistence.repositories import sessions
 from persistence.repositories.sessions import StepStatus
 
@@ -45,7 +44,7 @@ ACK_WAIT_S = 60.0
 HEARTBEAT_S = 20.0
 MAX_DELIVER = 5
 STOP_GRACE_S = 5.0
-_TRANSIENT = (OSError, ConnectionError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_TRANSIENT = TRANSIENT_ERRORS
 
 Handler = Callable[[Msg], Awaitable[None]]
 

@@ -18,6 +18,19 @@ Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProx
 # Repositories accept either: a pool (each statement on its own) or a connection (the caller's transaction).
 Db: TypeAlias = "asyncpg.Pool[asyncpg.Record] | Connection"
 
+# Failures that pass: the network or the server went away, or the server is restarting, shutting down,
+# out of connections or resources, or rolled the transaction back (serialization, deadlock). A consumer
+# that meets one retries or leaves its message unacknowledged; it never drops the message.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,  # the database system is starting up / shutting down / crashed
+    asyncpg.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.TransactionRollbackError,  # serialization failure, deadlock detected
+)
+
 
 async def _init_connection(conn: Connection) -> None:
     for name in ("json", "jsonb"):

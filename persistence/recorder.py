@@ -26,6 +26,7 @@ from prometheus_client import Counter
 from ayka import bus
 from ayka.settings import Settings
 from persistence.archive import Archive, ArchiveWriter
+from persistence.db import TRANSIENT_ERRORS
 from persistence.repositories import segments as segments_repo
 from persistence.repositories import sessions as sessions_repo
 
@@ -37,6 +38,20 @@ FINALS_STORED = Counter("ayka_finals_stored_total", "Final results written to Po
 AUDIO_CONSUMER = "recorder-audio"
 FINALS_CONSUMER = "recorder-finals"
 IDLE_WRITER_S = 300.0
+
+
+async def retry_transient(action: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run ``action`` until it succeeds, waiting out failures that pass (``TRANSIENT_ERRORS``: a
+    database restarting, say); any other error is the caller's."""
+    delay = 0.2
+    while True:
+        try:
+            await action()
+            return
+        except TRANSIENT_ERRORS as exc:
+            log.warning("storing %s failed (%s); retrying", what, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class Recorder:
@@ -98,30 +113,19 @@ class Recorder:
                 await self._store(msg, handle)
             # S3 writers buffer up to a part: make what this batch appended durable before acknowledging.
             for writer in list(self.touched.values()):
-                await self._retry(functools.partial(asyncio.to_thread, writer.checkpoint), "checkpoint")
+                await retry_transient(functools.partial(asyncio.to_thread, writer.checkpoint), "checkpoint")
             for msg in msgs:
                 with contextlib.suppress(Exception):
                     await msg.ack()
 
     async def _store(self, msg: Msg, handle: object) -> None:
         try:
-            await self._retry(lambda: handle(msg), msg.subject)  # type: ignore[operator]
+            await retry_transient(lambda: handle(msg), msg.subject)  # type: ignore[operator]
         except asyncpg.ForeignKeyViolationError:
             # The session row is gone (erased) or never existed: nothing to store it under.
             log.info("dropping a message for a session with no row: %s", msg.subject)
         except Exception:
             log.exception("dropping unprocessable message on %s", msg.subject)
-
-    async def _retry(self, action: Callable[[], Awaitable[object]], what: str) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await action()
-                return
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError) as exc:
-                log.warning("storing %s failed (%s); retrying", what, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     # ------------------------------------------------------------ audio → archive
 
