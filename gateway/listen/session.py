@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from ayka import bus
 from gateway.audio import FRAME_BYTES, AudioDecoder, ContainerDecoder, DecodeError, Framer, make_decoder
@@ -103,7 +103,9 @@ class LiveStream:
         self._finishing: asyncio.Task[None] | None = None
         self._grace_task: asyncio.Task[None] | None = None
         self._refresh_task: asyncio.Task[None] | None = None
-        self._attached_at = 0.0
+        # A resume of this session on another connection of this gateway took the ingest over: this
+        # connection no longer speaks for the session (its drop or timeout must not end it).
+        self._superseded = False
         self.started_monotonic = time.monotonic()
         self.last_activity = time.monotonic()
 
@@ -177,8 +179,9 @@ class LiveStream:
             raise Closed(CloseCode.SESSION_ENDED, f"session {self.session_id} has ended; open a new stream")
         self.options = bus.StreamOptions.model_validate(row.options or {})
         if existing is not None and existing.ingest is not None:
-            # This gateway still holds the session: take its ingest over (numbering continues).
-            existing._cancel_grace()
+            # This gateway still holds the session: take its ingest over (numbering continues). The old
+            # connection may still be open (the client reconnected before this server saw it drop).
+            existing._supersede()
             await existing._unsubscribe()
             self.state.streams.pop(self.session_id, None)
             self.ingest = existing.ingest
@@ -218,11 +221,51 @@ class LiveStream:
         return seq + 1 if headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO) == bus.FrameKind.AUDIO else seq
 
     async def _attach(self) -> None:
+        """This connection serves the session now (a resume elsewhere replaces the attachment), and says so
+        every ATTACHMENT_REFRESH_S: a worker ends a session that has had neither audio nor an attached
+        client for a while, and a client that only sends KeepAlive (a muted microphone) is attached."""
         kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+        now = time.time()
         attachment = bus.Attachment(
-            connection_id=self.connection_id, gateway=GATEWAY_ID, attached_at=time.time()
+            connection_id=self.connection_id, gateway=GATEWAY_ID, attached_at=now, seen_at=now
         )
         await kv.put(self.session_id, attachment.model_dump_json().encode())
+        self._refresh_task = asyncio.create_task(self._refresh_attachment(), name=f"attach-{self.session_id}")
+
+    async def _refresh_attachment(self) -> None:
+        while self.status in (StreamState.OPENING, StreamState.STREAMING, StreamState.CLOSING):
+            await asyncio.sleep(ATTACHMENT_REFRESH_S)
+            try:
+                if not await self._update_attachment(seen_at=time.time()):
+                    return  # another connection serves the session now
+            except Exception as exc:  # NATS unavailable: try again at the next refresh
+                log.debug("refreshing the attachment of %s failed: %s", self.session_id, exc)
+
+    async def _update_attachment(self, **changes: Any) -> bool:
+        """Rewrite this connection's attachment, only while it is still the session's (compare and set);
+        False when another connection (a resume, here or on another gateway) holds the session."""
+        kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+        try:
+            entry = await kv.get(self.session_id)
+        except KeyNotFoundError:
+            return False
+        if not entry.value:
+            return False
+        current = bus.Attachment.model_validate_json(entry.value)
+        if current.connection_id != self.connection_id:
+            return False
+        updated = current.model_copy(update=changes).model_dump_json().encode()
+        await kv.update(self.session_id, updated, last=entry.revision)
+        return True
+
+    async def _held_elsewhere(self) -> bool:
+        """Whether another connection is known to serve the session now (False when that cannot be read)."""
+        with contextlib.suppress(Exception):
+            kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+            entry = await kv.get(self.session_id)
+            if entry.value:
+                return bus.Attachment.model_validate_json(entry.value).connection_id != self.connection_id
+        return False
 
     async def _still_attached(self) -> bool:
         kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
@@ -339,6 +382,7 @@ class LiveStream:
     # ------------------------------------------------------------ from the client
 
     async def audio(self, data: bytes) -> None:
+        self._check_superseded()
         if self.ingest is None or self.status is not StreamState.STREAMING:
             raise ProtocolError(CloseCode.AFTER_CLOSE, "audio after CloseStream")
         if len(data) > self.settings.max_frame_bytes:
@@ -387,6 +431,7 @@ class LiveStream:
         """Handle a control message; True after CloseStream: the stream flushes in the background
         (``finish()`` waits for it) and refuses audio meanwhile."""
         self.last_activity = time.monotonic()
+        self._check_superseded()
         if control in (Control.KEEPALIVE, Control.CONFIGURE):
             return False
         if self.ingest is None or self.status is not StreamState.STREAMING:
@@ -402,6 +447,10 @@ class LiveStream:
             await self.ingest.push_pcm(self._flush_decoder(strict=True))
         self.start_finish()
         return True
+
+    def _check_superseded(self) -> None:
+        if self._superseded:
+            raise Closed(CloseCode.NORMAL, "the session was resumed on another connection", keep_session=True)
 
     async def _check_decoder(self) -> None:
         try:
@@ -432,8 +481,13 @@ class LiveStream:
         return self._finishing
 
     async def finish(self, reason: str = "closed") -> None:
-        """Flush everything, wait for the last finals, send the closing Metadata (see ``start_finish``)."""
+        """Flush everything, wait for the last finals, send the closing Metadata (see ``start_finish``).
+        A connection that no longer holds the session (the client resumed on another one, which this
+        connection's idle timeout or error must not end) only lets go."""
         if self.ingest is None or (self._finishing is None and self.status is StreamState.CLOSED):
+            return
+        if self._finishing is None and (self._superseded or await self._held_elsewhere()):
+            await self._release(keep_session=True)
             return
         await asyncio.shield(self.start_finish(reason))  # a cancelled caller does not cut the flush short
 
@@ -466,20 +520,26 @@ class LiveStream:
 
     async def detach(self) -> None:
         """The client vanished without CloseStream: keep the session for a resume."""
+        if self._superseded:
+            await self._release(keep_session=True)
+            return
         if self.status is not StreamState.STREAMING:
             await self._release()
             return
         self.status = StreamState.DETACHED
-        kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
+        attached = True  # (when NATS is unavailable, the grace period decides)
         with contextlib.suppress(Exception):
-            attachment = bus.Attachment(
-                connection_id=self.connection_id,
-                gateway=GATEWAY_ID,
-                attached_at=time.time(),
-                detached_at=time.time(),
-            )
-            await kv.put(self.session_id, attachment.model_dump_json().encode())
+            attached = await self._update_attachment(detached_at=time.time())
+        if not attached:  # the client already resumed on another gateway
+            await self._release(keep_session=True)
+            return
         self._grace_task = asyncio.create_task(self._close_after_grace())
+
+    def _supersede(self) -> None:
+        self._superseded = True
+        self._cancel_grace()
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
 
     def _cancel_grace(self) -> None:
         if self._grace_task is not None:

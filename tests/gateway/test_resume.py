@@ -196,3 +196,87 @@ async def test_resampled_audio_resumes_without_resume_seq_and_is_neither_lost_no
     half = len(archived) // 2
     assert abs(dominant_hz(archived[: half - 3200]) - 440) < 10
     assert abs(dominant_hz(archived[half + 3200 :]) - 880) < 10
+
+
+async def _session_row(platform: RunningPlatform, session_id: str) -> sessions_repo.Session:
+    row = await sessions_repo.get(platform.pool, platform.owner_id, session_id)
+    assert row is not None
+    return row
+
+
+async def test_a_reconnect_before_the_old_connection_drops_keeps_the_session(
+    platform: RunningPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A phone changes networks: the client reconnects with session_id while this gateway still holds the
+    # old connection, which drops only later. The old connection's drop used to write its own attachment
+    # back, and its grace period then closed the session the new connection was streaming on.
+    import gateway.listen.session as listen_session
+
+    monkeypatch.setattr(listen_session, "RESUME_GRACE_S", 1.0)
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio[6 * 16000 : 14 * 16000], -1, 1) * 32767).astype("<i2").tobytes()
+    frames = [pcm[i : i + FRAME] for i in range(0, len(pcm), FRAME)]
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    old = await websockets.connect(base, additional_headers=headers)
+    session_id = json.loads(await old.recv())["session_id"]
+    for frame in frames[:40]:
+        await old.send(frame)
+    await asyncio.sleep(0.5)
+
+    received: list[dict[str, Any]] = []
+    url = f"{base}&session_id={session_id}&resume_seq=40"
+    async with websockets.connect(url, additional_headers=headers) as new:
+        received.append(json.loads(await new.recv()))  # the resume is done: the new connection serves
+        assert received[0]["type"] == "Metadata" and received[0]["resumed"]
+        reader = asyncio.create_task(_drain_until_closed(new, received))
+        old.transport.abort()  # now the old connection drops
+        await asyncio.sleep(2.0)  # past the grace period
+        assert (await _session_row(platform, session_id)).ended_at is None, "the session was closed"
+        for frame in frames[40:]:
+            await new.send(frame)
+        await new.send(json.dumps({"type": "CloseStream"}))
+        await asyncio.wait_for(reader, 60)
+    assert new.close_code == 1000
+    assert [m for m in received if m.get("type") == "Results" and m.get("is_final")]
+    deadline = asyncio.get_running_loop().time() + 60
+    while (await _session_row(platform, session_id)).ready_at is None:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.2)
+    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "audio was lost"
+
+
+async def test_a_client_that_only_keeps_alive_is_not_taken_for_gone(
+    platform: RunningPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A muted microphone: KeepAlive and no audio. The worker ends a session with no audio and no attached
+    # client for ABANDONED_AFTER_S; the gateway never refreshed the attachment it reads, so a connected
+    # but quiet client's session was closed under it.
+    import gateway.listen.session as listen_session
+    import stream_asr.worker as asr_worker
+
+    monkeypatch.setattr(asr_worker, "ABANDONED_AFTER_S", 1.5)
+    monkeypatch.setattr(asr_worker, "ABANDON_CHECK_S", 0.5)
+    monkeypatch.setattr(listen_session, "ATTACHMENT_REFRESH_S", 0.3)
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio[6 * 16000 : 10 * 16000], -1, 1) * 32767).astype("<i2").tobytes()
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    received: list[dict[str, Any]] = []
+    async with websockets.connect(
+        f"{platform.ws_url}?encoding=linear16&sample_rate=16000", additional_headers=headers
+    ) as ws:
+        session_id = json.loads(await ws.recv())["session_id"]
+        reader = asyncio.create_task(_drain_until_closed(ws, received))
+        for i in range(0, len(pcm) // 2, FRAME):
+            await ws.send(pcm[i : i + FRAME])
+        for _ in range(8):  # 4 s of KeepAlive only
+            await ws.send(json.dumps({"type": "KeepAlive"}))
+            await asyncio.sleep(0.5)
+        assert (await _session_row(platform, session_id)).ended_at is None, "a connected session was closed"
+        for i in range(len(pcm) // 2, len(pcm), FRAME):
+            await ws.send(pcm[i : i + FRAME])
+        await ws.send(json.dumps({"type": "CloseStream"}))
+        await asyncio.wait_for(reader, 60)
+    assert ws.close_code == 1000
+    assert any(m.get("type") == "Results" and m.get("is_final") for m in received)
