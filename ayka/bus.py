@@ -21,7 +21,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, BucketNotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError
 from pydantic import BaseModel, Field
 
 # ---------------------------------------------------------------- subjects
@@ -377,6 +377,18 @@ class Attachment(BaseModel):
     attached_at: float
     seen_at: float = 0.0
     detached_at: float | None = None
+
+
+async def read_attachment(js: JetStreamContext, session_id: str) -> tuple[Attachment, int] | None:
+    """The session's attachment and its KV revision (for a compare-and-set update); None when none."""
+    kv = await js.key_value(KV_LIVE_STREAMS)
+    try:
+        entry = await kv.get(session_id)
+    except KeyNotFoundError:
+        return None
+    if not entry.value or entry.revision is None:
+        return None
+    return Attachment.model_validate_json(entry.value), entry.revision
 
 
 class WorkerKind(enum.StrEnum):

@@ -214,14 +214,10 @@ class SessionRunner:
             return
 
     async def _client_attached(self) -> bool:
-        kv = await self.js.key_value(bus.KV_LIVE_STREAMS)
-        try:
-            entry = await kv.get(self.session_id)
-        except KeyNotFoundError:
+        found = await bus.read_attachment(self.js, self.session_id)
+        if found is None:
             return False
-        if not entry.value:
-            return False
-        attachment = bus.Attachment.model_validate_json(entry.value)
+        attachment = found[0]
         if attachment.detached_at is not None:
             return time.time() - attachment.detached_at < ABANDONED_AFTER_S
         return time.time() - max(attachment.seen_at, attachment.attached_at) < ABANDONED_AFTER_S

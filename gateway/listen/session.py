@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.errors import NotFoundError
 
 from ayka import bus
 from gateway.audio import FRAME_BYTES, AudioDecoder, ContainerDecoder, DecodeError, Framer, make_decoder
@@ -244,38 +244,29 @@ class LiveStream:
     async def _update_attachment(self, **changes: Any) -> bool:
         """Rewrite this connection's attachment, only while it is still the session's (compare and set);
         False when another connection (a resume, here or on another gateway) holds the session."""
+        found = await bus.read_attachment(self.state.js, self.session_id)
+        if found is None or found[0].connection_id != self.connection_id:
+            return False
+        current, revision = found
         kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
-        try:
-            entry = await kv.get(self.session_id)
-        except KeyNotFoundError:
-            return False
-        if not entry.value:
-            return False
-        current = bus.Attachment.model_validate_json(entry.value)
-        if current.connection_id != self.connection_id:
-            return False
-        updated = current.model_copy(update=changes).model_dump_json().encode()
-        await kv.update(self.session_id, updated, last=entry.revision)
+        await kv.update(
+            self.session_id, current.model_copy(update=changes).model_dump_json().encode(), last=revision
+        )
         return True
 
     async def _held_elsewhere(self) -> bool:
         """Whether another connection is known to serve the session now (False when that cannot be read)."""
         with contextlib.suppress(Exception):
-            kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
-            entry = await kv.get(self.session_id)
-            if entry.value:
-                return bus.Attachment.model_validate_json(entry.value).connection_id != self.connection_id
+            found = await bus.read_attachment(self.state.js, self.session_id)
+            return found is not None and found[0].connection_id != self.connection_id
         return False
 
     async def _still_attached(self) -> bool:
-        kv = await self.state.js.key_value(bus.KV_LIVE_STREAMS)
         try:
-            entry = await kv.get(self.session_id)
+            found = await bus.read_attachment(self.state.js, self.session_id)
         except Exception:
             return False
-        if not entry.value:
-            return False
-        return bus.Attachment.model_validate_json(entry.value).connection_id == self.connection_id
+        return found is not None and found[0].connection_id == self.connection_id
 
     # ------------------------------------------------------------ results from the bus
 
