@@ -431,11 +431,11 @@ class LiveStream:
             if isinstance(self.decoder, ContainerDecoder):
                 await self._check_decoder()  # a container can only be flushed at its end
             else:
-                await self.ingest.push_pcm(self._flush_decoder())
+                await self.ingest.push_pcm(await self._flush_decoder())
             await self.ingest.finalize()
             return False
         if isinstance(self.decoder, ContainerDecoder):
-            await self.ingest.push_pcm(self._flush_decoder(strict=True))
+            await self.ingest.push_pcm(await self._flush_decoder(strict=True))
         self.start_finish()
         return True
 
@@ -451,9 +451,13 @@ class LiveStream:
         if pcm and self.ingest is not None:
             await self.ingest.push_pcm(pcm)
 
-    def _flush_decoder(self, strict: bool = False) -> bytes:
+    async def _flush_decoder(self, strict: bool = False) -> bytes:
         try:
-            return self.decoder.flush() if not self.raw_16k else b""
+            if self.raw_16k:
+                return b""
+            if isinstance(self.decoder, ContainerDecoder):  # waits for its decoding thread: not on the loop
+                return await asyncio.to_thread(self.decoder.flush)
+            return self.decoder.flush()
         except DecodeError as exc:
             if strict:
                 raise ProtocolError(CloseCode.BAD_AUDIO, str(exc)) from exc
@@ -484,7 +488,7 @@ class LiveStream:
 
     async def _flush_and_close(self, reason: str) -> None:
         assert self.ingest is not None
-        await self.ingest.push_pcm(self._flush_decoder())
+        await self.ingest.push_pcm(await self._flush_decoder())
         await self.ingest.close(reason)
         await sessions_repo.mark_ended(
             self.state.pool,
