@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError
 
@@ -19,6 +20,16 @@ from ayka.connect import list_workers
 from gateway.audio import FRAME_BYTES, Framer
 
 log = logging.getLogger("ayka.ingest")
+
+PUBLISH_RETRY_S = 10.0  # how long a publish retries through a bus outage before the stream fails
+# Bus failures that pass: no JetStream answer yet (leader election, restart), reconnecting, buffer full.
+_PASSING = (
+    TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.StaleConnectionError,
+    nats.errors.OutboundBufferLimitError,
+)
 
 
 class NoCapacity(Exception):
@@ -82,6 +93,22 @@ class AudioIngest:
             await kv.delete(self.session_id)
 
     async def _publish(self, seq: int, kind: bus.FrameKind, payload: bytes, msg_id: str = "") -> None:
+        """Publish with its id (a repeat is deduplicated), retrying through a short bus outage (a server
+        restarting, a leader election): the frame has left the Framer, so giving up loses it."""
+        deadline = time.monotonic() + PUBLISH_RETRY_S
+        delay = 0.05
+        while True:
+            try:
+                await self._publish_once(seq, kind, payload, msg_id)
+                return
+            except _PASSING as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("publishing frame %d of %s failed (%s); retrying", seq, self.session_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _publish_once(self, seq: int, kind: bus.FrameKind, payload: bytes, msg_id: str) -> None:
         await self.js.publish(
             bus.audio_subject(self.session_id),
             payload,

@@ -233,7 +233,9 @@ class LiveStream:
         self._refresh_task = asyncio.create_task(self._refresh_attachment(), name=f"attach-{self.session_id}")
 
     async def _refresh_attachment(self) -> None:
-        while self.status in (StreamState.OPENING, StreamState.STREAMING, StreamState.CLOSING):
+        # Not while flushing (CLOSING): a flush that cannot finish must leave the session to the worker's
+        # abandonment check, not hold it forever.
+        while self.status in (StreamState.OPENING, StreamState.STREAMING):
             await asyncio.sleep(ATTACHMENT_REFRESH_S)
             try:
                 if not await self._update_attachment(seen_at=time.time()):
