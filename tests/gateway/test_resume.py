@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import time
 from typing import Any
 
 import numpy as np
 import pytest
 import websockets
 
+from ayka import bus
 from persistence.repositories import sessions as sessions_repo
 from tests.data.clips import sample_clip, wer
 from tests.fixtures.platform import RunningPlatform
@@ -279,4 +281,40 @@ async def test_a_client_that_only_keeps_alive_is_not_taken_for_gone(
         await ws.send(json.dumps({"type": "CloseStream"}))
         await asyncio.wait_for(reader, 60)
     assert ws.close_code == 1000
+    assert any(m.get("type") == "Results" and m.get("is_final") for m in received)
+
+
+async def test_an_idle_timeout_on_a_connection_the_client_left_does_not_end_the_session(
+    platform: RunningPlatform,
+) -> None:
+    # The client moved to another gateway (which rewrote the session's attachment) while its old socket
+    # stayed half-open here. That socket's idle timeout used to flush and close the session under the
+    # client, whose later audio was then never transcribed.
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio[6 * 16000 : 10 * 16000], -1, 1) * 32767).astype("<i2").tobytes()
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    async with websockets.connect(base, additional_headers=headers) as old:
+        session_id = json.loads(await old.recv())["session_id"]
+        for i in range(0, len(pcm) // 2, FRAME):
+            await old.send(pcm[i : i + FRAME])
+        elsewhere = bus.Attachment(connection_id="another", gateway="gateway-b", attached_at=time.time())
+        kv = await platform.nc.jetstream().key_value(bus.KV_LIVE_STREAMS)
+        await kv.put(session_id, elsewhere.model_dump_json().encode())  # what a resume on gateway B writes
+        with pytest.raises(websockets.ConnectionClosed):
+            async with asyncio.timeout(30):
+                while True:
+                    await old.recv()  # sends nothing: the idle timeout (10 s) closes it
+    assert old.close_code == 1011
+    assert (await _session_row(platform, session_id)).ended_at is None, "the session was closed"
+
+    received: list[dict[str, Any]] = []  # the client, on its new connection, finishes the session
+    url = f"{base}&session_id={session_id}&resume_seq={len(pcm) // 2 // FRAME}"
+    async with websockets.connect(url, additional_headers=headers) as new:
+        reader = asyncio.create_task(_drain_until_closed(new, received))
+        for i in range(len(pcm) // 2 // FRAME * FRAME, len(pcm), FRAME):
+            await new.send(pcm[i : i + FRAME])
+        await new.send(json.dumps({"type": "CloseStream"}))
+        await asyncio.wait_for(reader, 60)
+    assert new.close_code == 1000
     assert any(m.get("type") == "Results" and m.get("is_final") for m in received)
