@@ -124,7 +124,10 @@ HDR_KIND = "Ayka-Kind"  # see FrameKind (audio) and FinalKind (final.<session>)
 
 class FrameKind(enum.StrEnum):
     AUDIO = "audio"  # payload: 16 kHz mono PCM16 little-endian
-    FINALIZE = "finalize"  # client asked to flush now (Deepgram `Finalize`)
+    # Client asked to flush now (Deepgram `Finalize`). Seq: the next frame's; payload: the start of that
+    # frame (the audio the gateway held, < 100 ms), which is published whole later all the same. A reader
+    # takes from a frame only the bytes past what it already has of it.
+    FINALIZE = "finalize"
     CLOSE = "close"  # end of stream: flush everything, session is over
 
 

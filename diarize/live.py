@@ -15,8 +15,10 @@ FRAME_SAMPLES = SAMPLE_RATE // 10  # the gateway's 100 ms frames
 class AudioBuffer:
     """PCM16 frames placed by sequence number (a resent frame lands on itself); old audio is dropped.
 
-    Frames are 100 ms except the one a Finalize cuts short, so a new frame starts where the one before it
-    ended (the bus delivers them in order); a frame not seen yet after a gap is taken as whole frames."""
+    Frames are 100 ms except the last of a stream and, in audio published before a Finalize carried the
+    start of the next frame, the one a Finalize cut short; so a new frame starts where the one before it
+    ended (the bus delivers them in order; a Finalize's start of a frame is overwritten when the frame comes
+    whole); a frame not seen yet after a gap is taken as whole frames."""
 
     def __init__(self, keep_s: float = 120.0) -> None:
         self._pcm = bytearray()
@@ -41,6 +43,8 @@ class AudioBuffer:
                 del self._starts[next(iter(self._starts))]  # the oldest
         if seq >= self._next_seq:
             self._next_seq, self._next_sample = seq + 1, start + len(pcm) // 2
+        elif seq == self._next_seq - 1:  # the newest frame again: whole now, after a Finalize gave its start
+            self._next_sample = max(self._next_sample, start + len(pcm) // 2)
         at = (start - self._first_sample) * 2
         if at < 0:
             return  # older than what we keep

@@ -216,8 +216,8 @@ class DiarizeWorker:
         async for msg in sub.messages:
             headers = msg.headers or {}
             kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO)
-            if kind == bus.FrameKind.AUDIO:
-                session.audio.add(int(headers.get(bus.HDR_SEQ, "0")), msg.data)
+            if kind == bus.FrameKind.AUDIO or (kind == bus.FrameKind.FINALIZE and msg.data):
+                session.audio.add(int(headers.get(bus.HDR_SEQ, "0")), msg.data)  # a Finalize: a frame's start
             elif kind == bus.FrameKind.CLOSE:
                 session.audio.closed = True
 

@@ -230,6 +230,11 @@ class Framer:
         del self._pending[: count * FRAME_BYTES]
         return frames
 
+    @property
+    def held(self) -> bytes:
+        """The start of the next frame: what ``push`` received beyond the last whole frame."""
+        return bytes(self._pending)
+
     def flush(self) -> list[bytes]:
         """The last, shorter frame (if any)."""
         rest, self._pending = bytes(self._pending), bytearray()

@@ -48,10 +48,12 @@ class AudioIngest:
         self.closed = False
         self.finalizes = 0
         self.published_bytes = next_seq * FRAME_BYTES
+        # The start of frame ``next_seq`` that a Finalize has published already (see ``finalize``).
+        self.provisional_bytes = 0
 
     @property
     def duration_s(self) -> float:
-        return self.published_bytes / 2 / 16000
+        return (self.published_bytes + self.provisional_bytes) / 2 / 16000
 
     async def announce(self) -> None:
         """session.start on the bus and a request for a worker (KV asr-sessions)."""
@@ -126,6 +128,7 @@ class AudioIngest:
             await self._publish(self.next_seq, bus.FrameKind.AUDIO, frame)
             self.next_seq += 1
             self.published_bytes += len(frame)
+            self.provisional_bytes = 0
         return len(frames)
 
     async def push_frame(self, seq: int, frame: bytes) -> None:
@@ -134,20 +137,28 @@ class AudioIngest:
         if seq >= self.next_seq:
             self.published_bytes += len(frame) + (seq - self.next_seq) * FRAME_BYTES
             self.next_seq = seq + 1
+            self.provisional_bytes = 0
 
     async def _flush_partial(self) -> None:
         for frame in self.framer.flush():
             await self._publish(self.next_seq, bus.FrameKind.AUDIO, frame)
             self.next_seq += 1
             self.published_bytes += len(frame)
+            self.provisional_bytes = 0
 
     async def finalize(self) -> None:
-        # Markers carry the position (the next frame's seq) but take no number of their own: clients
-        # count only audio frames when they resume.
-        await self._flush_partial()
+        """Flush now. The marker carries the position (the next frame's seq; markers take no number of
+        their own, clients count only audio frames when they resume) and the start of that frame, the
+        audio held so far: the frame itself is still published whole when the rest of it arrives, so
+        the bus numbers frames as the client does (100 ms each) and a client that resumes at a frame
+        number after a Finalize resends exactly what the bus lacks. Readers take from a frame the bytes
+        beyond what a Finalize gave them of it (``bus.FrameKind.FINALIZE``)."""
+        held = self.framer.held
+        held = held[: len(held) // 2 * 2]  # whole samples: a reader takes the rest of the frame after them
         self.finalizes += 1
         marker_id = f"{self.session_id}.finalize.{self.next_seq}.{self.finalizes}"
-        await self._publish(self.next_seq, bus.FrameKind.FINALIZE, b"", msg_id=marker_id)
+        await self._publish(self.next_seq, bus.FrameKind.FINALIZE, held, msg_id=marker_id)
+        self.provisional_bytes = max(self.provisional_bytes, len(held))
 
     async def close(self, reason: str = "closed") -> None:
         """End of the session: flush, CLOSE marker, session.end."""

@@ -151,7 +151,9 @@ class Recorder:
         headers = msg.headers or {}
         session_id = bus.session_of(msg.subject)
         kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO.value)
-        if kind == bus.FrameKind.AUDIO:
+        # A Finalize carries the start of the next frame (the frame comes whole later; the writer then adds
+        # only the rest): stored now, so that the archive holds whatever the transcript was made from.
+        if kind == bus.FrameKind.AUDIO or (kind == bus.FrameKind.FINALIZE and msg.data):
             writer = self._writer(session_id)
             await asyncio.to_thread(writer.append, int(headers.get(bus.HDR_SEQ, "0")), msg.data)
             self.touched[session_id] = writer

@@ -88,9 +88,8 @@ class SessionRunner:
         self.task: asyncio.Task[None] | None = None
         self.finals_published = 0
         self.last_seq = -1
-        # frame seq -> (JetStream stream sequence, the frame's first sample in the session), for frames
-        # that may still hold a resume point. Frames are 100 ms except the one a Finalize cuts short, so
-        # a frame's samples are counted, never derived from its seq.
+        # frame seq -> (JetStream sequence of its first bytes, the frame's first sample in the session),
+        # for frames that may still hold a resume point (see _FrameReader).
         self.frames: collections.OrderedDict[int, tuple[int, int]] = collections.OrderedDict()
         self.saved_point: str | None = None  # the resume point last written to KV
         self._saving = asyncio.Lock()  # the emitter and the progress reporter both save
@@ -158,7 +157,7 @@ class SessionRunner:
         sub = await self.js.subscribe(
             bus.audio_subject(self.session_id), cb=on_msg, ordered_consumer=True, config=config
         )
-        next_sample = start.frame_sample  # where the next audio frame starts in the session
+        reader = _FrameReader(start, self.frames)
         try:
             while True:
                 msg = await queue.get()
@@ -166,19 +165,15 @@ class SessionRunner:
                 headers = msg.headers or {}
                 kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO.value)
                 seq = int(headers.get(bus.HDR_SEQ, "-1"))
+                # Before the resume point, or a frame resent after the bus forgot its id: nothing new.
+                new = seq >= start.seq and seq > self.last_seq
                 if kind == bus.FrameKind.AUDIO:
-                    if seq < start.seq or seq <= self.last_seq:
-                        continue  # before the resume point, or a frame resent after the bus forgot its id
-                    pcm = msg.data
-                    frame_sample, next_sample = next_sample, next_sample + len(pcm) // 2
-                    self.frames[seq] = (msg.metadata.sequence.stream, frame_sample)
-                    while len(self.frames) > 600:  # 60 s: resume points are never older
-                        self.frames.popitem(last=False)
-                    self.last_seq = seq
-                    if frame_sample < start.skip_to:  # the frame that holds the resume point
-                        pcm = pcm[(start.skip_to - frame_sample) * 2 :]
-                    self.handle.push(pcm)
+                    if new:
+                        self._push(reader.take(seq, msg.data, msg.metadata.sequence.stream, whole=True))
+                        self.last_seq = seq
                 elif kind == bus.FrameKind.FINALIZE:
+                    if new and msg.data:  # the start of frame seq (AudioIngest.finalize)
+                        self._push(reader.take(seq, msg.data, msg.metadata.sequence.stream, whole=False))
                     if seq >= start.seq:  # (the engine also drops a Finalize it already made final)
                         self.handle.finalize()
                 elif kind == bus.FrameKind.CLOSE:
@@ -187,6 +182,10 @@ class SessionRunner:
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    def _push(self, pcm: bytes) -> None:
+        if pcm and self.handle is not None:
+            self.handle.push(pcm)
 
     async def _watch_abandonment(self) -> None:
         """A session whose gateway died and whose client never came back would hold this worker forever:
@@ -389,6 +388,39 @@ class _StoredProgress(bus.Progress):
         if self.resume_frame_sample is None:
             return self.resume_seq * SAMPLES_PER_FRAME
         return self.resume_frame_sample
+
+
+class _FrameReader:
+    """Places a session's frames on its audio clock and hands the engine each sample once.
+
+    Frames are 100 ms, except the last one of a stream (closed mid-frame) and, in audio published before
+    a Finalize carried the frame's start instead, the one a Finalize cut short; so a frame starts where
+    the one before it ended, and samples are counted, never derived from a seq. A Finalize carries the
+    start of the next frame, which arrives whole later: of it, only the bytes past that start are new."""
+
+    def __init__(self, start: _ReplayStart, frames: collections.OrderedDict[int, tuple[int, int]]) -> None:
+        self.start = start
+        self.frames = frames  # shared with the session: seq -> (JetStream sequence, first sample)
+        self.next_sample = start.frame_sample  # where the next frame starts in the session
+        # A frame known so far only by its start (a Finalize's): seq, its first sample, bytes of it taken.
+        self.open: tuple[int, int, int] | None = None
+
+    def take(self, seq: int, pcm: bytes, stream_seq: int, whole: bool) -> bytes:
+        """The samples of frame ``seq`` (whole, or its start from a Finalize) that are new to the engine."""
+        if self.open is not None and self.open[0] == seq:
+            _, frame_sample, had = self.open
+        else:  # a new frame (a Finalize's start that no whole frame followed stands as the frame before it)
+            frame_sample, had = self.next_sample, 0
+            self.frames[seq] = (stream_seq, frame_sample)
+            while len(self.frames) > 600:  # 60 s: resume points are never older
+                self.frames.popitem(last=False)
+        size = max(had, len(pcm))
+        self.open = None if whole else (seq, frame_sample, size)
+        self.next_sample = frame_sample + size // 2
+        fresh, first = pcm[had:], frame_sample + had // 2  # first: the session sample of fresh[0]
+        if first < self.start.skip_to:  # the frame that holds the resume point
+            fresh = fresh[(self.start.skip_to - first) * 2 :]
+        return fresh
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -202,6 +202,7 @@ class LiveStream:
         if self.params.resume_seq is not None:  # 1:1 frames (parse_params): resent frames keep their numbers
             self.ingest.next_seq = self.params.resume_seq
             self.ingest.published_bytes = self.params.resume_seq * FRAME_BYTES
+            self.ingest.provisional_bytes = 0
             self.ingest.framer = Framer()  # resent audio starts on a frame boundary
         self.lag.caught_up_to(self.ingest.duration_s)  # corrected by the next report
         replay = self.params.resume_final
@@ -218,7 +219,12 @@ class LiveStream:
             return 0
         headers = last.headers or {}
         seq = int(headers.get(bus.HDR_SEQ, "-1"))
-        return seq + 1 if headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO) == bus.FrameKind.AUDIO else seq
+        kind = headers.get(bus.HDR_KIND, bus.FrameKind.AUDIO)
+        # A Finalize that carried the start of frame ``seq`` ends that frame there: the audio that follows
+        # is new, and would be taken for the rest of the frame if it had the same number.
+        if kind == bus.FrameKind.AUDIO or (kind == bus.FrameKind.FINALIZE and last.data):
+            return seq + 1
+        return seq
 
     async def _attach(self) -> None:
         """This connection serves the session now (a resume elsewhere replaces the attachment), and says so

@@ -62,6 +62,20 @@ def upload_key(session_id: str, filename: str = "upload") -> str:
     return f"{check_session_id(session_id)}/upload/{safe}"
 
 
+NO_GROWTH = 1 << 30  # the newest frame's size where a writer's stored state predates counting it
+
+
+def new_part(seq: int, pcm: bytes, last_seq: int, last_frame_bytes: int) -> bytes:
+    """What of frame ``seq`` a writer that has frames up to ``last_seq`` (``last_frame_bytes`` of the last
+    one) lacks: all of a later frame; of the last one, the bytes past what it has (a Finalize publishes
+    the start of a frame that comes whole later; ``bus.FrameKind.FINALIZE``); nothing of an older one."""
+    if seq > last_seq:
+        return pcm
+    if seq == last_seq:
+        return pcm[last_frame_bytes:]
+    return b""
+
+
 class ArchiveWriter(abc.ABC):
     """Appends one session's PCM frames; survives a process restart (``Archive.writer`` resumes it)."""
 
@@ -84,7 +98,8 @@ class ArchiveWriter(abc.ABC):
 
     @abc.abstractmethod
     def append(self, seq: int, pcm: bytes) -> bool:
-        """Append one frame. Frames with ``seq <= last_seq`` are ignored (replays): returns False."""
+        """Append one frame, or what is new of the newest one (``new_part``); returns False when nothing
+        is new (a replay)."""
 
     @abc.abstractmethod
     def checkpoint(self) -> None:

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from persistence.archive.base import (
+    NO_GROWTH,
     Archive,
     ArchivedAudio,
     ArchiveError,
@@ -28,6 +29,7 @@ from persistence.archive.base import (
     AudioFormat,
     audio_key,
     check_session_id,
+    new_part,
 )
 from persistence.archive.encode import encode_pcm, iter_file
 from persistence.archive.signing import sign_url
@@ -47,11 +49,13 @@ class LocalArchiveWriter(ArchiveWriter):
         self._state = self._dir / "audio.state.json"
         self._meta = self._dir / "audio.json"
         self._last_seq = -1
+        self._last_frame_bytes = 0
         self._pcm_bytes = 0
         self._dir.mkdir(parents=True, exist_ok=True)
         if self._state.exists():
             state = json.loads(self._state.read_text())
             self._last_seq, self._pcm_bytes = int(state["last_seq"]), int(state["pcm_bytes"])
+            self._last_frame_bytes = int(state.get("last_frame_bytes", NO_GROWTH))
         if self._pcm.exists() and self._pcm.stat().st_size != self._pcm_bytes:
             # A crash between appending and recording the append: drop the unrecorded tail.
             with self._pcm.open("r+b") as fh:
@@ -72,12 +76,15 @@ class LocalArchiveWriter(ArchiveWriter):
     def append(self, seq: int, pcm: bytes) -> bool:
         if self._meta.exists():
             raise ArchiveError(f"session {self.session_id} is already finalized")
-        if seq <= self._last_seq:
+        part = new_part(seq, pcm, self._last_seq, self._last_frame_bytes)
+        if not part:
             return False
         with self._pcm.open("ab") as fh:
-            fh.write(pcm)
-        self._last_seq, self._pcm_bytes = seq, self._pcm_bytes + len(pcm)
-        _write_json(self._state, {"last_seq": self._last_seq, "pcm_bytes": self._pcm_bytes})
+            fh.write(part)
+        self._last_frame_bytes = len(part) if seq > self._last_seq else self._last_frame_bytes + len(part)
+        self._last_seq, self._pcm_bytes = seq, self._pcm_bytes + len(part)
+        state = {"last_seq": seq, "pcm_bytes": self._pcm_bytes, "last_frame_bytes": self._last_frame_bytes}
+        _write_json(self._state, state)
         return True
 
     def checkpoint(self) -> None:

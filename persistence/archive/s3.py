@@ -31,6 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from persistence.archive.base import (
+    NO_GROWTH,
     Archive,
     ArchivedAudio,
     ArchiveError,
@@ -40,6 +41,7 @@ from persistence.archive.base import (
     AudioFormat,
     audio_key,
     check_session_id,
+    new_part,
 )
 from persistence.archive.encode import encode_pcm
 
@@ -86,6 +88,7 @@ class S3ArchiveWriter(ArchiveWriter):
             "parts": [],
             "flushed_bytes": 0,
             "durable_seq": -1,  # last frame in an uploaded part or a tail chunk
+            "durable_frame_bytes": 0,  # and how much of it (a Finalize publishes a frame's start first)
             "tail_chunks": [],  # byte sizes of the tail chunk objects, in order
             "assembled": False,
         }
@@ -96,6 +99,7 @@ class S3ArchiveWriter(ArchiveWriter):
         for number, size in enumerate(self._state["tail_chunks"]):
             self._buffer += archive.get_bytes(self._tail_key(number))[:size]
         self._last_seq = int(self._state["durable_seq"])
+        self._last_frame_bytes = int(self._state.get("durable_frame_bytes", NO_GROWTH))
 
     def _tail_key(self, number: int) -> str:
         return f"{self._base}.tail/{number:06d}"
@@ -115,9 +119,11 @@ class S3ArchiveWriter(ArchiveWriter):
     def append(self, seq: int, pcm: bytes) -> bool:
         if self._finished is not None or self._state["assembled"]:
             raise ArchiveError(f"session {self.session_id} is already finalized")
-        if seq <= self._last_seq:
+        part = new_part(seq, pcm, self._last_seq, self._last_frame_bytes)
+        if not part:
             return False
-        self._buffer += pcm
+        self._buffer += part
+        self._last_frame_bytes = len(part) if seq > self._last_seq else self._last_frame_bytes + len(part)
         self._last_seq = seq
         if len(self._buffer) >= self._a.part_size_bytes:
             self._upload_part()
@@ -139,6 +145,7 @@ class S3ArchiveWriter(ArchiveWriter):
         self._state["parts"].append({"PartNumber": number, "ETag": done["ETag"]})
         self._state["flushed_bytes"] += len(self._buffer)
         self._state["durable_seq"] = self._last_seq
+        self._state["durable_frame_bytes"] = self._last_frame_bytes
         stale = [self._tail_key(n) for n in range(len(self._state["tail_chunks"]))]
         self._state["tail_chunks"] = []
         self._buffer.clear()
@@ -151,7 +158,10 @@ class S3ArchiveWriter(ArchiveWriter):
     def checkpoint(self) -> None:
         """Make every appended frame durable: the bytes since the last checkpoint become one small tail
         object (two PUTs). Call it before acknowledging a batch of frames."""
-        if self._finished is not None or self._state["assembled"] or self._last_seq == self.durable_seq:
+        durable = (self.durable_seq, self._state.get("durable_frame_bytes", NO_GROWTH))
+        if self._finished is not None or self._state["assembled"]:
+            return
+        if (self._last_seq, self._last_frame_bytes) == durable:
             return
         saved = sum(self._state["tail_chunks"])
         fresh = bytes(self._buffer[saved:])
@@ -159,6 +169,7 @@ class S3ArchiveWriter(ArchiveWriter):
             self._a.put_bytes(self._tail_key(len(self._state["tail_chunks"])), fresh)
             self._state["tail_chunks"].append(len(fresh))
         self._state["durable_seq"] = self._last_seq
+        self._state["durable_frame_bytes"] = self._last_frame_bytes
         self._save_state()
 
     def close(self) -> None:

@@ -47,6 +47,23 @@ def test_a_short_frame_from_a_finalize_does_not_shift_the_audio_after_it() -> No
     assert np.array_equal(buffer.slice(1.0, 1.5), expected)
 
 
+def test_a_frame_whose_start_came_with_a_finalize_lands_whole_in_place() -> None:
+    # A Finalize carries the start of the frame the gateway holds; the frame comes whole later, and the
+    # frame after it starts 100 ms after it, not where its start ended.
+    signal = np.linspace(-0.5, 0.5, 16000 * 2, dtype=np.float32)
+    pcm = (np.clip(signal, -1, 1) * 32767).astype(np.int16).tobytes()
+    frames = [pcm[i : i + 3200] for i in range(0, len(pcm), 3200)]
+    buffer = AudioBuffer(keep_s=10.0)
+    for seq, frame in enumerate(frames):
+        if seq == 4:
+            buffer.add(seq, frame[:1000])  # the Finalize's start of frame 4
+            assert buffer.covered_s == (4 * 3200 + 1000) / 32000
+        buffer.add(seq, frame)
+    assert buffer.covered_s == 2.0
+    expected = np.frombuffer(pcm, dtype=np.int16)[16000:24000].astype(np.float32) / 32768.0
+    assert np.array_equal(buffer.slice(1.0, 1.5), expected)
+
+
 def _final(clip: Clip, index: int) -> TranscriptResult:
     utt = clip.utterances[index]
     texts = utt.text.split() or ["…"]

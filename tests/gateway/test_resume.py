@@ -27,6 +27,27 @@ async def _drain_until_closed(ws: Any, sink: list[dict[str, Any]]) -> None:
         sink.append(json.loads(raw))
 
 
+def _joined_finals(messages: list[dict[str, Any]]) -> str:
+    """The finals' transcripts in order, each delivered once and none missing."""
+    finals: dict[int, str] = {}
+    for message in messages:
+        if message.get("type") == "Results" and message.get("is_final"):
+            index = message["final_index"]
+            assert index not in finals, f"final {index} delivered twice"
+            finals[index] = message["channel"]["alternatives"][0]["transcript"]
+    assert sorted(finals) == list(range(len(finals))), "a final was lost"
+    return " ".join(finals[i] for i in sorted(finals))
+
+
+async def _archived(platform: RunningPlatform, session_id: str) -> bytes:
+    """The session's archived PCM, once the session is ready."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while (await _session_row(platform, session_id)).ready_at is None:
+        assert asyncio.get_running_loop().time() < deadline, "the session never became ready"
+        await asyncio.sleep(0.2)
+    return await asyncio.to_thread(platform.archive.read_pcm, session_id)
+
+
 async def test_a_dropped_connection_resumes_the_same_session(platform: RunningPlatform) -> None:
     clip = sample_clip()
     pcm = (np.clip(clip.audio, -1, 1) * 32767).astype("<i2").tobytes()
@@ -63,24 +84,96 @@ async def test_a_dropped_connection_resumes_the_same_session(platform: RunningPl
     assert ws2.close_code == 1000
     assert second[0]["type"] == "Metadata" and second[0]["session_id"] == session_id and second[0]["resumed"]
 
-    finals: dict[int, str] = {}
-    for message in first + second:
-        if message.get("type") == "Results" and message.get("is_final"):
-            index = message["final_index"]
-            assert index not in finals, f"final {index} delivered twice"
-            finals[index] = message["channel"]["alternatives"][0]["transcript"]
-    assert sorted(finals) == list(range(len(finals))), "a final was lost"
-    text = " ".join(finals[i] for i in sorted(finals))
+    text = _joined_finals(first + second)
     assert wer(clip.reference, text) <= 0.3, text
 
-    deadline = asyncio.get_running_loop().time() + 60
-    while (
-        row := await sessions_repo.get(platform.pool, platform.owner_id, session_id)
-    ) is None or row.ready_at is None:
-        assert asyncio.get_running_loop().time() < deadline, row
-        await asyncio.sleep(0.2)
-    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    archived = await _archived(platform, session_id)
     assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "archived audio differs"
+
+
+async def test_a_resume_after_a_finalize_mid_frame_neither_loses_nor_doubles_audio(
+    platform: RunningPlatform,
+) -> None:
+    # A client that sends audio in pieces that are not whole 100 ms frames, sends Finalize, drops and
+    # resumes at a frame number. A Finalize used to publish the audio the gateway held as a short frame,
+    # which moved every later frame off the client's 100 ms grid: the resent frames then overlapped what
+    # the bus held under their numbers, and audio was lost or doubled.
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio, -1, 1) * 32767).astype("<i2").tobytes()
+    piece = 1000
+    finalize_after = {12 * FRAME + 600, 25 * FRAME + 1000}  # both inside a frame
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+
+    async def send(ws: Any, begin: int, end: int) -> None:
+        for at in range(begin, end, piece):
+            await ws.send(pcm[at : min(at + piece, end)])
+            if min(at + piece, end) in finalize_after:
+                await ws.send(json.dumps({"type": "Finalize"}))
+            await asyncio.sleep(0.003)
+
+    first: list[dict[str, Any]] = []
+    ws = await websockets.connect(base, additional_headers=headers)
+    reader = asyncio.create_task(_drain_until_closed(ws, first))
+    await send(ws, 0, 26 * FRAME + 2000)
+    await asyncio.sleep(3)  # let the Finalizes' finals arrive
+    ws.transport.abort()
+    await asyncio.gather(reader, return_exceptions=True)
+    session_id = first[0]["session_id"]
+    got_finals = {m["final_index"] for m in first if m.get("type") == "Results" and m.get("is_final")}
+    assert any(m.get("from_finalize") for m in first if m.get("type") == "Results"), "no Finalize flushed"
+
+    resend_from = 10  # before both Finalizes: what the bus has is deduplicated, the rest completed
+    second: list[dict[str, Any]] = []
+    url = f"{base}&session_id={session_id}&resume_seq={resend_from}&resume_final={len(got_finals)}"
+    async with websockets.connect(url, additional_headers=headers) as ws2:
+        reader2 = asyncio.create_task(_drain_until_closed(ws2, second))
+        finalize_after.clear()
+        await send(ws2, resend_from * FRAME, len(pcm))
+        await ws2.send(json.dumps({"type": "CloseStream"}))
+        await asyncio.wait_for(reader2, 120)
+    assert ws2.close_code == 1000
+
+    text = _joined_finals(first + second)
+    assert wer(clip.reference, text) <= 0.3, text
+    archived = await _archived(platform, session_id)
+    assert len(archived) == len(pcm), "audio was lost or doubled"
+    assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "audio was moved"
+
+
+async def test_a_resume_without_resume_seq_after_a_finalize_continues_after_the_finalized_audio(
+    platform: RunningPlatform,
+) -> None:
+    # The Finalize carried the start of a frame that never came whole (the connection dropped). Another
+    # gateway that numbered its first frame like that one would have had it taken for the frame's rest.
+    from tests.fixtures.platform import extra_gateway as gateway
+
+    clip = sample_clip()
+    pcm = (np.clip(clip.audio[6 * 16000 : 14 * 16000], -1, 1) * 32767).astype("<i2").tobytes()
+    cut = 30 * FRAME + 1400
+    headers = {"Authorization": f"Token {platform.api_key}"}
+    base = "encoding=linear16&sample_rate=16000&channels=1"
+    ws = await websockets.connect(f"{platform.ws_url}?{base}", additional_headers=headers)
+    session_id = json.loads(await ws.recv())["session_id"]
+    for at in range(0, cut, 1400):
+        await ws.send(pcm[at : min(at + 1400, cut)])
+    await ws.send(json.dumps({"type": "Finalize"}))
+    await asyncio.sleep(1.0)
+    ws.transport.abort()
+
+    async with gateway(platform) as other:
+        messages: list[dict[str, Any]] = []
+        url = f"{other}?{base}&session_id={session_id}"
+        async with websockets.connect(url, additional_headers=headers) as again:
+            reader = asyncio.create_task(_drain_until_closed(again, messages))
+            for at in range(cut, len(pcm), FRAME):
+                await again.send(pcm[at : at + FRAME])
+            await again.send(json.dumps({"type": "CloseStream"}))
+            await asyncio.wait_for(reader, 60)
+    assert again.close_code == 1000, again.close_reason
+    assert messages[0]["resumed"] is True and messages[0]["next_seq"] == 31
+    archived = await _archived(platform, session_id)
+    assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "audio was lost"
 
 
 async def test_resuming_someone_elses_session_is_refused(platform: RunningPlatform) -> None:
@@ -187,13 +280,7 @@ async def test_resampled_audio_resumes_without_resume_seq_and_is_neither_lost_no
             await asyncio.wait_for(reader, 60)
     assert again.close_code == 1000, again.close_reason
     assert messages[0]["resumed"] is True and 8 <= messages[0]["next_seq"] <= 10
-    deadline = asyncio.get_running_loop().time() + 60
-    while (
-        row := await sessions_repo.get(platform.pool, platform.owner_id, session_id)
-    ) is None or row.ready_at is None:
-        assert asyncio.get_running_loop().time() < deadline, row
-        await asyncio.sleep(0.2)
-    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    archived = await _archived(platform, session_id)
     assert abs(len(archived) / 32000 - 2.0) < 0.15, "resumed audio was lost or doubled"
     half = len(archived) // 2
     assert abs(dominant_hz(archived[: half - 3200]) - 440) < 10
@@ -241,11 +328,7 @@ async def test_a_reconnect_before_the_old_connection_drops_keeps_the_session(
         await asyncio.wait_for(reader, 60)
     assert new.close_code == 1000
     assert [m for m in received if m.get("type") == "Results" and m.get("is_final")]
-    deadline = asyncio.get_running_loop().time() + 60
-    while (await _session_row(platform, session_id)).ready_at is None:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.2)
-    archived = await asyncio.to_thread(platform.archive.read_pcm, session_id)
+    archived = await _archived(platform, session_id)
     assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "audio was lost"
 
 

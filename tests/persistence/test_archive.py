@@ -101,6 +101,26 @@ def test_writer_resumes_after_restart(archive: Archive) -> None:
     assert audio.pcm_sha256 == hashlib.sha256(pcm).hexdigest()
 
 
+def test_a_frame_whose_start_came_first_is_completed_not_doubled(archive: Archive) -> None:
+    # A Finalize publishes the start of the frame the gateway holds; the frame comes whole later. The
+    # writer took a frame once per seq, so the rest of that frame was never archived.
+    pcm = _pcm(2.0, seed=2)
+    frames = list(_frames(pcm))
+    writer = archive.writer("s3")
+    for seq, frame in frames[:7]:
+        writer.append(seq, frame)
+    assert writer.append(7, frames[7][1][:1000]) and writer.append(7, frames[7][1][:2200])  # two Finalizes
+    writer.checkpoint()
+    writer.close()  # a restart with the frame's start durable
+    resumed = archive.writer("s3")
+    assert resumed.last_seq == 7 and resumed.pcm_bytes == 7 * FRAME_BYTES + 2200
+    assert resumed.append(7, frames[7][1])  # the whole frame: only its rest is new
+    assert not resumed.append(7, frames[7][1]) and not resumed.append(6, frames[6][1])  # replays
+    for seq, frame in frames[8:]:
+        resumed.append(seq, frame)
+    assert resumed.finalize().pcm_sha256 == hashlib.sha256(pcm).hexdigest()
+
+
 def test_empty_session_finalizes(archive: Archive) -> None:
     audio = archive.writer("empty").finalize(AudioFormat.WAV)
     assert audio.duration_s == 0 and archive.read_pcm("empty") == b""

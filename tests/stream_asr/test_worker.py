@@ -5,6 +5,7 @@ fault. Audio goes straight onto the bus (no gateway) so that the worker alone is
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import time
@@ -27,7 +28,7 @@ from ayka.settings import Settings
 from gateway.ingest import AudioIngest
 from stream_asr.decode import DecodeRequest, Hypothesis
 from stream_asr.scheduler import Scheduler, UpdateRecord, build_scheduler
-from stream_asr.worker import AsrWorker, _observe
+from stream_asr.worker import AsrWorker, _FrameReader, _observe, _ReplayStart
 from tests.data.clips import sample_clip
 from tests.fixtures.platform import ASR_CAPACITY, PINNED_POLICY
 
@@ -252,6 +253,33 @@ async def test_a_failover_after_a_finalize_resumes_at_the_right_sample(
     await second.shutdown()
     assert timed_words(got) == timed_words(expected)
     assert [f.from_finalize for f in got] == [f.from_finalize for f in expected]
+
+
+def test_a_frame_whose_start_came_with_a_finalize_is_read_once() -> None:
+    # A Finalize carries the start of the frame the gateway holds (so the bus keeps the client's 100 ms
+    # frame numbers); the frame comes whole later, and only its rest is new audio.
+    pcm = np.random.default_rng(3).integers(-3000, 3000, 16000 * 2, dtype=np.int16).tobytes()
+    frames = [pcm[i : i + 3200] for i in range(0, len(pcm), 3200)]
+    sent = [(seq, frames[seq], True) for seq in range(4)]
+    sent += [(4, frames[4][:1000], False), (4, frames[4][:2000], False), (4, frames[4], True)]
+    sent += [(seq, frames[seq], True) for seq in range(5, 9)]
+    sent += [(9, frames[9][:600], False), (10, frames[10], True)]  # frame 9 never came whole: it ends there
+
+    def read(start: _ReplayStart, messages: list[tuple[int, bytes, bool]]) -> tuple[bytes, _FrameReader]:
+        reader = _FrameReader(start, collections.OrderedDict())
+        taken = [
+            reader.take(seq, data, stream_seq, whole)
+            for stream_seq, (seq, data, whole) in enumerate(messages)
+        ]
+        return b"".join(taken), reader
+
+    got, reader = read(_ReplayStart(), sent)
+    assert got == pcm[: 9 * 3200 + 600] + frames[10]
+    assert reader.frames[5] == (7, 5 * 1600) and reader.frames[10] == (12, 9 * 1600 + 300)
+    assert reader.frames[4] == (4, 4 * 1600)  # the replay of a point in frame 4 starts at its start
+    # A worker that resumes at a point inside frame 4, after the Finalize's start of it:
+    got, _ = read(_ReplayStart(4, 4 * 1600, 4 * 1600 + 700), sent[4:])
+    assert got == pcm[(4 * 1600 + 700) * 2 : 9 * 3200 + 600] + frames[10]
 
 
 async def test_a_session_whose_model_call_fails_is_handed_on_not_left_hanging(
