@@ -356,6 +356,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 scheduler_transport(scheduler, config, f"bench-{i}") for i in range(args.concurrency)
             ]
     stagger = 0.0 if args.fast else args.update_s / max(args.concurrency, 1)
+    if args.stagger is not None and not args.fast:
+        stagger = args.stagger
     started = time.monotonic()
     samples: list[tuple[float, float, float]] = []
     monitor = asyncio.create_task(_monitor(scheduler, started, samples)) if scheduler else None
@@ -378,6 +380,13 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--loop", type=float, default=0.0, help="repeat the clip to this many minutes")
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=None,
+        help="seconds between the sessions' starts (default: update interval / N, so that the same clip "
+        "pauses nearly together in every session; e.g. 7.5 with --loop for sessions whose pauses differ)",
+    )
     parser.add_argument(
         "--fast", action="store_true", help="no pacing; latencies in audio time (compute excluded)"
     )

@@ -45,6 +45,9 @@ class AudioBuffer:
             self._next_seq, self._next_sample = seq + 1, start + len(pcm) // 2
         elif seq == self._next_seq - 1:  # the newest frame again: whole now, after a Finalize gave its start
             self._next_sample = max(self._next_sample, start + len(pcm) // 2)
+        following = self._starts.get(seq + 1)
+        if following is not None:  # a frame left short (a Finalize's start, then a resume) stays short
+            pcm = pcm[: max(following - start, 0) * 2]
         at = (start - self._first_sample) * 2
         if at < 0:
             return  # older than what we keep

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 
 import nats.errors
 from nats.js import JetStreamContext
@@ -46,7 +47,6 @@ class AudioIngest:
         self.next_seq = next_seq
         self.framer = Framer()
         self.closed = False
-        self.finalizes = 0
         self.published_bytes = next_seq * FRAME_BYTES
         # The start of frame ``next_seq`` that a Finalize has published already (see ``finalize``).
         self.provisional_bytes = 0
@@ -154,9 +154,9 @@ class AudioIngest:
         number after a Finalize resends exactly what the bus lacks. Readers take from a frame the bytes
         beyond what a Finalize gave them of it (``bus.FrameKind.FINALIZE``)."""
         held = self.framer.held
-        held = held[: len(held) // 2 * 2]  # whole samples: a reader takes the rest of the frame after them
-        self.finalizes += 1
-        marker_id = f"{self.session_id}.finalize.{self.next_seq}.{self.finalizes}"
+        # Unique: a counter restarts on another gateway after a resume, and a Finalize at the same frame
+        # would be taken for a repeat (its flush lost). Retries of this publish keep the id.
+        marker_id = f"{self.session_id}.finalize.{self.next_seq}.{uuid.uuid4().hex[:16]}"
         await self._publish(self.next_seq, bus.FrameKind.FINALIZE, held, msg_id=marker_id)
         self.provisional_bytes = max(self.provisional_bytes, len(held))
 

@@ -96,10 +96,12 @@ class S3ArchiveWriter(ArchiveWriter):
         stored = archive.get_json(f"{self._base}.state.json")
         if stored is not None:
             self._state.update(stored)
+            if "durable_frame_bytes" not in stored:  # written before frames could grow: none grows
+                self._state["durable_frame_bytes"] = NO_GROWTH
         for number, size in enumerate(self._state["tail_chunks"]):
             self._buffer += archive.get_bytes(self._tail_key(number))[:size]
         self._last_seq = int(self._state["durable_seq"])
-        self._last_frame_bytes = int(self._state.get("durable_frame_bytes", NO_GROWTH))
+        self._last_frame_bytes = int(self._state["durable_frame_bytes"])
 
     def _tail_key(self, number: int) -> str:
         return f"{self._base}.tail/{number:06d}"
@@ -158,7 +160,7 @@ class S3ArchiveWriter(ArchiveWriter):
     def checkpoint(self) -> None:
         """Make every appended frame durable: the bytes since the last checkpoint become one small tail
         object (two PUTs). Call it before acknowledging a batch of frames."""
-        durable = (self.durable_seq, self._state.get("durable_frame_bytes", NO_GROWTH))
+        durable = (self.durable_seq, self._state["durable_frame_bytes"])
         if self._finished is not None or self._state["assembled"]:
             return
         if (self._last_seq, self._last_frame_bytes) == durable:

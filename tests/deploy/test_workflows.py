@@ -76,5 +76,8 @@ def test_deploy_builds_pushes_migrates_and_rolls_out() -> None:
     deployments = {d["metadata"]["name"] for d in of_kind(render("prod"), "Deployment")}
     rolled = re.search(r"for d in ([\w ]+); do", script)
     assert rolled is not None
-    assert {f"ayka-{name}" for name in rolled.group(1).split()} == deployments
+    assert {f"ayka-{name}" for name in rolled.group(1).split()} | {"ayka-gateway"} == deployments
+    # the bus's readers before the gateway that publishes audio (a reader understands an older gateway)
+    assert "gateway" not in rolled.group(1).split()
+    assert rolled.start() < script.index("rollout status deployment/ayka-gateway")
     assert (REPO / "deploy" / "k8s" / "overlays" / "prod" / "kustomization.yaml").is_file()

@@ -64,6 +64,21 @@ def test_a_frame_whose_start_came_with_a_finalize_lands_whole_in_place() -> None
     assert np.array_equal(buffer.slice(1.0, 1.5), expected)
 
 
+def test_a_frame_left_short_stays_short_when_it_is_resent_whole() -> None:
+    # A Finalize gave the start of frame 2, the client resumed without resume_seq and the audio went on at
+    # frame 3; a late resend of the whole frame 2 must not write over the start of frame 3.
+    pcm = np.arange(16000, dtype=np.int16).tobytes()
+    buffer = AudioBuffer(keep_s=10.0)
+    buffer.add(0, pcm[:3200])
+    buffer.add(1, pcm[3200:6400])
+    buffer.add(2, pcm[6400:7400])  # the Finalize's start
+    buffer.add(3, pcm[7400:10600])
+    before = buffer.slice(0.0, 10600 / 32000)
+    buffer.add(2, bytes(3200))  # a whole frame 2 (silence here), resent later
+    assert np.array_equal(buffer.slice(0.0, 10600 / 32000)[:3200], before[:3200])
+    assert np.array_equal(buffer.slice(0.0, 10600 / 32000)[3700:], before[3700:])
+
+
 def _final(clip: Clip, index: int) -> TranscriptResult:
     utt = clip.utterances[index]
     texts = utt.text.split() or ["…"]

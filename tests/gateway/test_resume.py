@@ -91,19 +91,25 @@ async def test_a_dropped_connection_resumes_the_same_session(platform: RunningPl
     assert hashlib.sha256(archived).hexdigest() == hashlib.sha256(pcm).hexdigest(), "archived audio differs"
 
 
+@pytest.mark.parametrize(
+    ("resend_from", "elsewhere"),
+    [(10, False), (25, True)],  # before both Finalizes; at the frame still open, on another gateway
+)
 async def test_a_resume_after_a_finalize_mid_frame_neither_loses_nor_doubles_audio(
-    platform: RunningPlatform,
+    platform: RunningPlatform, resend_from: int, elsewhere: bool
 ) -> None:
     # A client that sends audio in pieces that are not whole 100 ms frames, sends Finalize, drops and
     # resumes at a frame number. A Finalize used to publish the audio the gateway held as a short frame,
     # which moved every later frame off the client's 100 ms grid: the resent frames then overlapped what
     # the bus held under their numbers, and audio was lost or doubled.
+    from tests.fixtures.platform import extra_gateway as gateway
+
     clip = sample_clip()
     pcm = (np.clip(clip.audio, -1, 1) * 32767).astype("<i2").tobytes()
     piece = 1000
     finalize_after = {12 * FRAME + 600, 25 * FRAME + 1000}  # both inside a frame
     headers = {"Authorization": f"Token {platform.api_key}"}
-    base = f"{platform.ws_url}?encoding=linear16&sample_rate=16000&channels=1"
+    query = "encoding=linear16&sample_rate=16000&channels=1"
 
     async def send(ws: Any, begin: int, end: int) -> None:
         for at in range(begin, end, piece):
@@ -113,9 +119,9 @@ async def test_a_resume_after_a_finalize_mid_frame_neither_loses_nor_doubles_aud
             await asyncio.sleep(0.003)
 
     first: list[dict[str, Any]] = []
-    ws = await websockets.connect(base, additional_headers=headers)
+    ws = await websockets.connect(f"{platform.ws_url}?{query}", additional_headers=headers)
     reader = asyncio.create_task(_drain_until_closed(ws, first))
-    await send(ws, 0, 26 * FRAME + 2000)
+    await send(ws, 0, 25 * FRAME + 1000)  # drops while frame 25 has only the start the Finalize carried
     await asyncio.sleep(3)  # let the Finalizes' finals arrive
     ws.transport.abort()
     await asyncio.gather(reader, return_exceptions=True)
@@ -123,15 +129,17 @@ async def test_a_resume_after_a_finalize_mid_frame_neither_loses_nor_doubles_aud
     got_finals = {m["final_index"] for m in first if m.get("type") == "Results" and m.get("is_final")}
     assert any(m.get("from_finalize") for m in first if m.get("type") == "Results"), "no Finalize flushed"
 
-    resend_from = 10  # before both Finalizes: what the bus has is deduplicated, the rest completed
+    # What the bus has is deduplicated, the rest of the open frame completed.
     second: list[dict[str, Any]] = []
-    url = f"{base}&session_id={session_id}&resume_seq={resend_from}&resume_final={len(got_finals)}"
-    async with websockets.connect(url, additional_headers=headers) as ws2:
-        reader2 = asyncio.create_task(_drain_until_closed(ws2, second))
-        finalize_after.clear()
-        await send(ws2, resend_from * FRAME, len(pcm))
-        await ws2.send(json.dumps({"type": "CloseStream"}))
-        await asyncio.wait_for(reader2, 120)
+    resume = f"{query}&session_id={session_id}&resume_seq={resend_from}&resume_final={len(got_finals)}"
+    async with contextlib.AsyncExitStack() as stack:
+        url = await stack.enter_async_context(gateway(platform)) if elsewhere else platform.ws_url
+        async with websockets.connect(f"{url}?{resume}", additional_headers=headers) as ws2:
+            reader2 = asyncio.create_task(_drain_until_closed(ws2, second))
+            finalize_after.clear()
+            await send(ws2, resend_from * FRAME, len(pcm))
+            await ws2.send(json.dumps({"type": "CloseStream"}))
+            await asyncio.wait_for(reader2, 120)
     assert ws2.close_code == 1000
 
     text = _joined_finals(first + second)

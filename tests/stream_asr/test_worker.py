@@ -151,15 +151,20 @@ def words(finals: list[bus.TranscriptResult]) -> list[str]:
     return [w.word for f in finals for w in f.words]
 
 
-async def progress_saved(nc: NATS, session_id: str, timeout_s: float = 60, after_s: float = 0.0) -> None:
-    """Wait until the worker has recorded a resume point (whose buffer starts after ``after_s``)."""
+async def progress_saved(
+    nc: NATS, session_id: str, timeout_s: float = 60, after_s: float = 0.0, in_frame: int | None = None
+) -> None:
+    """Wait until the worker has recorded a resume point (whose buffer starts after ``after_s``, and in
+    frame ``in_frame`` when given)."""
     kv = await nc.jetstream().key_value(bus.KV_ASR_PROGRESS)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
             entry = await kv.get(session_id)
             point_saved = entry.value and b'"point":""' not in entry.value
-            if point_saved and bus.Progress.model_validate_json(entry.value).committed_until_s > after_s:
+            progress = bus.Progress.model_validate_json(entry.value) if point_saved else None
+            at_frame = progress is not None and (in_frame is None or progress.resume_seq == in_frame)
+            if at_frame and progress is not None and progress.committed_until_s > after_s:
                 return
         await asyncio.sleep(0.1)
     raise AssertionError("the worker never recorded a resume point")
@@ -214,15 +219,17 @@ async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.parametrize("open_frame", [False, True])
 async def test_a_failover_after_a_finalize_resumes_at_the_right_sample(
-    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler
+    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler, open_frame: bool
 ) -> None:
-    # A Finalize publishes the audio it holds as a short frame, so later frames no longer start at
-    # seq x 100 ms. The worker used to derive its replay position from the frame number: the resumed
-    # session then heard its audio 50 ms off, with other words and times than the run without the fault.
+    # A Finalize mid-frame: the worker used to derive its replay position from the frame number, and a
+    # short frame then put the resumed session's audio 50 ms off. With ``open_frame`` the worker dies
+    # while the Finalize's frame has only the start the marker carried, and its replacement resumes from
+    # a point in that frame: it replays the marker's audio and takes only the rest of the whole frame.
     nc = lease_nats
     pcm = b"".join(clip_frames(24.0))
-    cut_at = 10 * 3200 + 1600  # 10.05 s: the Finalize leaves a 50 ms frame
+    cut_at = (150 if open_frame else 10) * 3200 + 1600  # the Finalize holds 50 ms of its frame
 
     async def stream(session: AudioIngest, until: int, start: int = 0) -> None:
         bounds = sorted({*range(start, until, 3200), until} | ({cut_at} if start < cut_at < until else set()))
@@ -243,11 +250,15 @@ async def test_a_failover_after_a_finalize_resumes_at_the_right_sample(
     first = RunningWorker(nc, asr_scheduler, "first")
     session = await open_session(nc)
     await session.wait_for_worker(10)
-    await stream(session, 18 * 16000 * 2)
-    await progress_saved(nc, session.session_id, after_s=cut_at / 32000)  # a point after the short frame
+    crash_at = cut_at if open_frame else 18 * 16000 * 2
+    await stream(session, crash_at)
+    if open_frame:
+        await progress_saved(nc, session.session_id, in_frame=cut_at // 3200)
+    else:
+        await progress_saved(nc, session.session_id, after_s=cut_at / 32000)  # a point after the Finalize
     await first.crash()
     second = RunningWorker(nc, second_scheduler, "second")
-    await stream(session, len(pcm), start=18 * 16000 * 2)
+    await stream(session, len(pcm), start=crash_at)
     await session.close()
     got = await finals_of(nc, session.session_id)
     await second.shutdown()
