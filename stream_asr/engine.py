@@ -140,15 +140,18 @@ class StreamingEngine:
         self._audio.append(samples.astype(np.float32, copy=False))
         self._received += len(samples)
 
-    def finalize(self) -> None:
-        """Make everything received so far final (up to the last whole VAD window).
+    def finalize(self, at_sample: int | None = None) -> None:
+        """Make everything received so far final (up to the last whole VAD window), or everything up to
+        ``at_sample`` (the session sample where the client asked: a Finalize replayed after a resume may
+        come after audio that followed it, when the resume point lies inside the frame it cut).
 
         The mark falls on the 32 ms windows the engine walks from sample 0 (a resumed engine replays up to
         a point on them), so a Finalize replayed after a resume lands where it did first; one that
         already fired before the resume point is dropped."""
         if self._close_requested:
             raise SessionClosed("finalize after close")
-        mark = self._received - self._received % WINDOW_SAMPLES
+        end = self._received if at_sample is None else min(at_sample, self._received)
+        mark = end - end % WINDOW_SAMPLES
         if mark < self._finalized_through:
             return
         if mark == self._finalized_through and self._skip_repeat > 0:

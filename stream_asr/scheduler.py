@@ -183,8 +183,8 @@ class SessionHandle:
             self._arrival_time(self.engine.processed_samples)
         self._scheduler._wake()
 
-    def finalize(self) -> None:
-        self.engine.finalize()
+    def finalize(self, at_sample: int | None = None) -> None:
+        self.engine.finalize(at_sample)
         self._scheduler._wake()
 
     def close(self) -> None:

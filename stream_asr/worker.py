@@ -175,7 +175,9 @@ class SessionRunner:
                     if new and msg.data:  # the start of frame seq (AudioIngest.finalize)
                         self._push(reader.take(seq, msg.data, msg.metadata.sequence.stream, whole=False))
                     if seq >= start.seq:  # (the engine also drops a Finalize it already made final)
-                        self.handle.finalize()
+                        # Where the client asked: on a replay from a point inside the frame this marker
+                        # cut, the engine has audio past it, and would take the Finalize for a new one.
+                        self.handle.finalize(at_sample=reader.next_sample)
                 elif kind == bus.FrameKind.CLOSE:
                     self.handle.close()
                     return

@@ -179,6 +179,37 @@ def test_a_finalize_before_the_resume_point_is_not_made_final_again(
         assert resumed == [f for f in original if f.index >= point.finals_emitted], point
 
 
+def test_a_finalize_replayed_after_audio_that_followed_it_is_not_made_final_again(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    # A Finalize marker carries the start of the frame it cut; the frame comes whole later. A worker that
+    # resumes at a point inside that frame but after the Finalize replays the marker: its engine already
+    # holds audio past it. The Finalize was placed where the engine's audio ended (the resume point),
+    # not where the client asked, and made a second, different from_finalize final.
+    at = 12 * SAMPLE_RATE + 800  # 12.05 s: the client asked here
+    emitted = []
+    original_engine = StreamingEngine(CLIP_CONFIG, vad_model)
+    points = []
+    for frame in range(-(-len(clip.audio) // FRAME)):
+        samples = clip.audio[frame * FRAME : (frame + 1) * FRAME]
+        if frame == 120:  # the Finalize, then the rest of its frame
+            original_engine.push_samples(samples[:800])
+            original_engine.finalize()
+            samples = samples[800:]
+        original_engine.push_samples(samples)
+        emitted += pump(original_engine, decoder)
+        points.append(original_engine.resume_point())
+    original = finals(emitted + close(original_engine, decoder))
+    assert sum(f.from_finalize for f in original) == 1
+    after = [p for p in points if p.sample_offset > at and p.finals_emitted > 0]
+    assert after, points
+    point = after[0]
+    engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
+    engine.finalize(at_sample=at)  # the replayed marker (its audio is before the point)
+    resumed = feed(engine, decoder, clip.audio[point.sample_offset :]) + close(engine, decoder)
+    assert finals(resumed) == [f for f in original if f.index >= point.finals_emitted]
+
+
 def test_a_stream_that_ends_inside_the_replayed_audio_still_closes(
     clip_run: ClipRun, decoder: Decoder, vad_model: SileroModel, clip: Clip
 ) -> None:

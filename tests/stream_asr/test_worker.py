@@ -83,6 +83,14 @@ async def lease_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+async def no_worker_outlives_its_test(lease_nats: NATS) -> AsyncIterator[None]:
+    """A test that failed half-way leaves its workers running; they would claim the next test's sessions."""
+    yield
+    while RUNNING:
+        await RUNNING.pop().crash()
+
+
 def clip_frames(seconds: float) -> list[bytes]:
     audio = sample_clip().audio[: int(seconds * 16000)]
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
