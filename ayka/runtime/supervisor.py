@@ -317,6 +317,9 @@ def up(settings: Settings, asr_workers: int) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C stops it even where SIGINT came ignored (a shell starts background jobs so, and Python then
+    # installs no handler of its own): `kill -INT` must not be a no-op for a supervisor.
+    signal.signal(signal.SIGINT, on_signal)
     try:
         platform = Platform(settings)
         platform.lock.acquire()

@@ -35,7 +35,8 @@ def _child_pids(ready: dict[str, object]) -> list[int]:
 
 def test_up_starts_stops_restarts_on_the_same_data_and_refuses_a_second_instance(data_dir: Path) -> None:
     port = free_port()
-    up = Up(data_dir, port)
+    # Started as a shell starts a background job: Ctrl-C (SIGINT) must stop it all the same.
+    up = Up(data_dir, port, sigint_ignored=True)
     try:
         ready = up.wait_ready()
         components = ready["components"]

@@ -122,23 +122,32 @@ def test_resume_point_reproduces_the_uninterrupted_run(
     assert all(w.start_s < point.resume_sample / SAMPLE_RATE for f in before for w in f.words)
 
 
+# Finalizes a client sent while streaming the clip: 12.05 s lies inside a frame (the marker carries that
+# frame's start and the frame comes whole later), 19.0 and 25.0 s between frames.
+FINALIZE_AT = (12 * SAMPLE_RATE + 800, 19 * SAMPLE_RATE, 25 * SAMPLE_RATE)
+
+
 def _run_with_finalizes(
     engine: StreamingEngine,
     decoder: Decoder,
     clip: Clip,
-    finalize_after: set[int],
     *,
     first_frame: int = 0,
     backlog_until: int = 0,
 ) -> tuple[list[SegmentFinal], list[ResumePoint]]:
-    """The clip from frame ``first_frame`` in 100 ms frames, a Finalize after each frame in
-    ``finalize_after``; frames before ``backlog_until`` are all pushed before the engine runs (a worker's
-    feeder delivers a resumed session's backlog faster than the scheduler decodes it)."""
+    """The clip from frame ``first_frame`` in 100 ms frames, a Finalize at each of ``FINALIZE_AT`` in them;
+    frames before ``backlog_until`` are all pushed before the engine runs (a worker's feeder delivers a
+    resumed session's backlog faster than the scheduler decodes it)."""
     emitted, points = [], []
     for frame in range(first_frame, -(-len(clip.audio) // FRAME)):
-        engine.push_samples(clip.audio[frame * FRAME : (frame + 1) * FRAME])
-        if frame in finalize_after:
-            engine.finalize()
+        samples = clip.audio[frame * FRAME : (frame + 1) * FRAME]
+        for mark in FINALIZE_AT:
+            if frame * FRAME <= mark < (frame + 1) * FRAME:
+                cut = mark - frame * FRAME
+                engine.push_samples(samples[:cut])
+                engine.finalize()
+                samples = samples[cut:]
+        engine.push_samples(samples)
         if frame >= backlog_until:
             emitted += pump(engine, decoder)
         if not points or engine.resume_point() != points[-1]:
@@ -146,33 +155,41 @@ def _run_with_finalizes(
     return finals(emitted + close(engine, decoder)), points
 
 
-def test_a_finalize_before_the_resume_point_is_not_made_final_again(
+@pytest.fixture(scope="module")
+def finalized_run(
     decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> tuple[list[SegmentFinal], list[ResumePoint]]:
+    """The finals and resume points of one run over the clip with the Finalizes of ``FINALIZE_AT``."""
+    original, points = _run_with_finalizes(StreamingEngine(CLIP_CONFIG, vad_model), decoder, clip)
+    assert sum(f.from_finalize for f in original) == len(FINALIZE_AT)
+    return original, points
+
+
+def test_a_finalize_before_the_resume_point_is_not_made_final_again(
+    finalized_run: tuple[list[SegmentFinal], list[ResumePoint]],
+    decoder: Decoder,
+    vad_model: SileroModel,
+    clip: Clip,
 ) -> None:
     # A Finalize whose flush cut the buffer leaves a resume point that starts before it; the worker that
     # resumes there is handed the Finalize marker again (it replays the bus from the point's frame). The
     # engine used to make it final a second time (an empty from_finalize final, every later index one
     # too high, so finals the dead worker had published came out again under new indexes), and a Finalize
     # taken while the backlog was replayed fell off the 32 ms grid (a different flush).
-    finalize_after = {119, 189, 249}  # after 12.0, 19.0 and 25.0 s
-    original, points = _run_with_finalizes(
-        StreamingEngine(CLIP_CONFIG, vad_model), decoder, clip, finalize_after
-    )
-    fired = [f for f in original if f.from_finalize]
-    assert len(fired) == len(finalize_after)
-    replayed = [
-        p
-        for p in points
-        if any(p.sample_offset // FRAME <= f < p.resume_sample // FRAME for f in finalize_after)
-    ]
+    original, points = finalized_run
+    # For each Finalize, the first resume point whose replay holds it (later ones replay the same way).
+    replayed = {
+        next(p for p in points if p.sample_offset <= mark < p.resume_sample)
+        for mark in FINALIZE_AT
+        if any(p.sample_offset <= mark < p.resume_sample for p in points)
+    }
     assert replayed, points  # resume points whose replay holds a Finalize that already fired
-    for point in replayed:
+    for point in sorted(replayed, key=lambda p: p.resume_sample):
         engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
         resumed, _ = _run_with_finalizes(
             engine,
             decoder,
             clip,
-            finalize_after,
             first_frame=point.sample_offset // FRAME,
             backlog_until=point.resume_sample // FRAME + 20,
         )
@@ -180,34 +197,24 @@ def test_a_finalize_before_the_resume_point_is_not_made_final_again(
 
 
 def test_a_finalize_replayed_after_audio_that_followed_it_is_not_made_final_again(
-    decoder: Decoder, vad_model: SileroModel, clip: Clip
+    finalized_run: tuple[list[SegmentFinal], list[ResumePoint]],
+    decoder: Decoder,
+    vad_model: SileroModel,
+    clip: Clip,
 ) -> None:
     # A Finalize marker carries the start of the frame it cut; the frame comes whole later. A worker that
     # resumes at a point inside that frame but after the Finalize replays the marker: its engine already
     # holds audio past it. The Finalize was placed where the engine's audio ended (the resume point),
     # not where the client asked, and made a second, different from_finalize final.
-    at = 12 * SAMPLE_RATE + 800  # 12.05 s: the client asked here
-    emitted = []
-    original_engine = StreamingEngine(CLIP_CONFIG, vad_model)
-    points = []
-    for frame in range(-(-len(clip.audio) // FRAME)):
-        samples = clip.audio[frame * FRAME : (frame + 1) * FRAME]
-        if frame == 120:  # the Finalize, then the rest of its frame
-            original_engine.push_samples(samples[:800])
-            original_engine.finalize()
-            samples = samples[800:]
-        original_engine.push_samples(samples)
-        emitted += pump(original_engine, decoder)
-        points.append(original_engine.resume_point())
-    original = finals(emitted + close(original_engine, decoder))
-    assert sum(f.from_finalize for f in original) == 1
-    after = [p for p in points if p.sample_offset > at and p.finals_emitted > 0]
+    original, points = finalized_run
+    at = FINALIZE_AT[0]  # inside frame 120: the client asked here
+    after = [p for p in points if at < p.sample_offset < FINALIZE_AT[1] and p.finals_emitted > 0]
     assert after, points
     point = after[0]
     engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
     engine.finalize(at_sample=at)  # the replayed marker (its audio is before the point)
-    resumed = feed(engine, decoder, clip.audio[point.sample_offset :]) + close(engine, decoder)
-    assert finals(resumed) == [f for f in original if f.index >= point.finals_emitted]
+    resumed, _ = _run_with_finalizes(engine, decoder, clip, first_frame=point.sample_offset // FRAME)
+    assert resumed == [f for f in original if f.index >= point.finals_emitted]
 
 
 def test_a_stream_that_ends_inside_the_replayed_audio_still_closes(
