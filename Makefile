@@ -17,15 +17,19 @@ export PYANNOTE_METRICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: up test install install-web install-mobile web lint typecheck test-python test-web test-mobile clean
+.PHONY: up test install install-web install-mobile web lint typecheck check-python test-python test-web test-mobile clean
 
 up: install web
 	$(BIN)/ayka up
 
-test: install install-web install-mobile
-	$(MAKE) lint typecheck
-	$(MAKE) test-web test-mobile
+# The checks that need no model run side by side, the Python ones as soon as pip is done and the web and
+# mobile ones as soon as npm is (on 2 cores the installs wait on the network more than on the CPU); the
+# Python suite runs alone afterwards, as its real-time tests expect.
+test:
+	$(MAKE) -j3 --output-sync=target check-python test-web test-mobile
 	$(MAKE) test-python
+
+check-python: lint typecheck
 
 install: $(STAMP) $(APT_STAMP)
 
