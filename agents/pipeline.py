@@ -56,18 +56,14 @@ async def process_session(
     session = await sessions.get_for_worker(pool, session_id)
     if session is None:
         return Outcome.MISSING
-    if session.agents_status == StepStatus.DONE:
-        await publish_done(
-            js, session, [lead_payload(row) for row in await leads.list_for_worker(pool, session.id)]
-        )
-        return Outcome.ALREADY_DONE
-    await sessions.update_state(pool, session.id, agents_status=StepStatus.RUNNING)
+    if session.agents_status == StepStatus.DONE or not await sessions.claim_agents(pool, session.id):
+        return await _already_done(pool, js, session.id)
     transcript = await load_transcript(pool, session)
     try:
         result = await asyncio.to_thread(run_engine, settings, transcript, llm)
     except Exception as exc:  # a bug in an engine must not wedge the session in "running"
         log.exception("agents failed on session %s", session.id)
-        await sessions.update_state(pool, session.id, agents_status=StepStatus.FAILED, error=f"agents: {exc}")
+        await sessions.fail_agents(pool, session.id, f"agents: {exc}")
         _count_failed()
         return Outcome.FAILED
     for reason in result.fallback_reasons:
@@ -78,7 +74,7 @@ async def process_session(
         raise  # the database is away: the trigger is delivered again later
     except asyncpg.PostgresError as exc:  # rolled back whole: no lead without its announcements
         log.exception("storing the agents' results of session %s failed", session.id)
-        await sessions.update_state(pool, session.id, agents_status=StepStatus.FAILED, error=f"agents: {exc}")
+        await sessions.fail_agents(pool, session.id, f"agents: {exc}")
         _count_failed()
         return Outcome.FAILED
     if not stored.written:
@@ -90,6 +86,18 @@ async def process_session(
         await pusher.push_lead(pool, session.owner_id, payload)
     await publish_done(js, session, stored.lead_payloads)
     return Outcome.DONE
+
+
+async def _already_done(pool: Pool, js: JetStreamContext, session_id: str) -> Outcome:
+    """An earlier run finished the session: repeat its announcements (their message ids make that
+    harmless)."""
+    session = await sessions.get_for_worker(pool, session_id)
+    if session is None:
+        return Outcome.MISSING
+    await publish_done(
+        js, session, [lead_payload(row) for row in await leads.list_for_worker(pool, session.id)]
+    )
+    return Outcome.ALREADY_DONE
 
 
 STEPS = ("leads", "events", "summary", "email")

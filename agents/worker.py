@@ -110,9 +110,22 @@ async def run_agents_worker(
     js = nc.jetstream()
     live = LiveLeads()
 
+    in_progress: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # session: (lock, [runs holding or waiting])
+
     async def on_diarized(msg: Msg) -> None:
         event = bus.SessionEvent.model_validate_json(msg.data)
-        outcome = await process_session(settings, pool, js, event.session_id, llm=llm, clock=clock)
+        # Where nobody diarizes, ``ready`` and ``diarized`` both trigger the session, each on its own loop:
+        # the second waits for the first and then finds it done, instead of running the engine (an LLM's
+        # calls) a second time. Across workers the database decides (``sessions.claim_agents``).
+        lock, users = in_progress.setdefault(event.session_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                outcome = await process_session(settings, pool, js, event.session_id, llm=llm, clock=clock)
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del in_progress[event.session_id]
         log.info("agents on session %s: %s", event.session_id, outcome.value)
         live.end(event.session_id)
 

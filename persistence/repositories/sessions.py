@@ -192,6 +192,32 @@ async def delete(db: Db, owner_id: str, session_id: str) -> Session | None:
 # ---------------------------------------------------------------- internal: lifecycle from the services
 
 
+async def claim_agents(db: Db, session_id: str) -> bool:
+    """Internal: mark the agents step running unless it is done; False when it is done (or the session is
+    gone). Two triggers of one session (post-call ``ready`` and ``diarized``, or a redelivery) must not take
+    a finished session back to running: the later run would store and announce everything again."""
+    claimed = await db.fetchval(
+        """UPDATE sessions SET agents_status = $2, updated_at = now()
+           WHERE id = $1 AND agents_status <> $3 RETURNING true""",
+        session_id,
+        str(StepStatus.RUNNING),
+        str(StepStatus.DONE),
+    )
+    return bool(claimed)
+
+
+async def fail_agents(db: Db, session_id: str, error: str) -> None:
+    """Internal: the agents step failed with ``error``, unless another run has finished it meanwhile."""
+    await db.execute(
+        """UPDATE sessions SET agents_status = $2, error = $3, updated_at = now()
+           WHERE id = $1 AND agents_status <> $4""",
+        session_id,
+        str(StepStatus.FAILED),
+        error,
+        str(StepStatus.DONE),
+    )
+
+
 async def update_state(
     db: Db,
     session_id: str,

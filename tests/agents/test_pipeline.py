@@ -108,6 +108,30 @@ async def test_running_twice_writes_nothing_twice(
     assert len(await outbox(agents_pool, subscribed)) == 3
 
 
+async def test_a_trigger_that_read_the_session_before_another_run_finished_it_changes_nothing(
+    agents_pool: Pool, owner: User, nc: NATS, subscribed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two triggers of one session (``ready`` where nobody diarizes, and ``diarized``): the second read the
+    # session while the first still ran, and marked it running after the first had finished it. The
+    # session went back from done to running (a client saw "completed" with the agents "running"), and
+    # the second run stored and announced everything again: webhooks, notification, push, twice.
+    session = await seed_session(agents_pool, owner.id, "uk_reseller")
+    js = nc.jetstream()
+    stale = await sessions.get_for_worker(agents_pool, session.id)
+    assert await process_session(OFFLINE, agents_pool, js, session.id) is Outcome.DONE
+
+    async def read_before_the_first_run_finished(pool: Pool, session_id: str) -> object:
+        monkeypatch.undo()  # only this read is stale
+        return stale
+
+    monkeypatch.setattr(sessions, "get_for_worker", read_before_the_first_run_finished)
+    assert await process_session(OFFLINE, agents_pool, js, session.id) is Outcome.ALREADY_DONE
+    done = await sessions.get(agents_pool, owner.id, session.id)
+    assert done is not None and done.agents_status == "done" and done.status == "completed"
+    assert len(await notifications.list_for_owner(agents_pool, owner.id)) == 1
+    assert len(await outbox(agents_pool, subscribed)) == 3
+
+
 async def test_a_call_without_leads_writes_no_lead_rows(
     agents_pool: Pool, owner: User, nc: NATS, subscribed: str
 ) -> None:

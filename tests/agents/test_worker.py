@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -16,6 +17,7 @@ from persistence.db import Pool
 from persistence.repositories import leads, sessions
 from persistence.repositories.sessions import SessionStatus
 from persistence.repositories.users import User
+from tests.agents.scripted import good, scripted
 from tests.agents.seed import seed_session
 
 
@@ -63,6 +65,38 @@ async def test_session_ready_runs_them_when_diarization_is_off(
     session = await seed_session(agents_pool, owner.id, "uk_reseller")
     await publish(nc, bus.SESSION_READY, session.id, owner.id)
     await eventually(lambda: status_is(agents_pool, owner, session.id, "done"))
+
+
+async def test_ready_and_diarized_at_once_run_the_engine_once(
+    agents_pool: Pool, owner: User, nc: NATS
+) -> None:
+    # Where nobody diarizes, both post-call events trigger the agents, each on its own consumer loop: the
+    # engine (an LLM's calls, paid for) ran twice when they came together.
+    def slow(role: str, prompt: str) -> str:
+        time.sleep(0.05)  # long enough for the second trigger to arrive while the first runs
+        return good(role, prompt)
+
+    llm = scripted(slow)
+    stop = asyncio.Event()
+    settings = Settings(diarize_backend=DiarizeBackend.OFF)
+    task = asyncio.create_task(run_agents_worker(settings, nc, agents_pool, stop, llm=llm))
+    try:
+        await asyncio.sleep(0.3)  # consumers created
+        once = await seed_session(agents_pool, owner.id, "saas_demo")
+        await publish(nc, bus.SESSION_DIARIZED, once.id, owner.id)
+        await eventually(lambda: status_is(agents_pool, owner, once.id, "done"))
+        calls_of_one_run = llm.calls
+        assert calls_of_one_run > 0
+
+        both = await seed_session(agents_pool, owner.id, "saas_demo")
+        await publish(nc, bus.SESSION_READY, both.id, owner.id)
+        await publish(nc, bus.SESSION_DIARIZED, both.id, owner.id)
+        await eventually(lambda: status_is(agents_pool, owner, both.id, "done"))
+        await asyncio.sleep(1.0)  # a second run would be calling the LLM now
+        assert llm.calls == 2 * calls_of_one_run
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
 
 
 async def test_live_leads_follow_the_finals_and_are_finalized_at_the_end(
