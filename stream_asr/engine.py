@@ -185,7 +185,12 @@ class StreamingEngine:
                 mark = self._finalize_marks.pop(0)
                 self._finalized_repeat = self._finalized_repeat + 1 if mark == self._finalized_through else 1
                 self._finalized_through = mark
-                return self._decide(DecodeKind.FINALIZE)
+                if self._speech_since_decode or self._unfinal or self._agreement.tail:
+                    return self._decide(DecodeKind.FINALIZE)
+                # The last decode heard every voiced window and left nothing open (a Finalize after a
+                # pause, as clients send when the speaker stops): answer it now, as an endpoint does.
+                self._flush([], DecodeKind.FINALIZE)
+                continue
             if self._pos < self._replay_until:
                 step = min(self._replay_until - self._pos, self._received - self._pos)
                 if step > 0:

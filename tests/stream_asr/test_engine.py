@@ -16,7 +16,7 @@ from stream_asr.model import ModelRuntime
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, noise, silence, wer
 from tests.stream_asr.conftest import CLIP_CONFIG, ClipRun
-from tests.stream_asr.drive import FRAME, close, feed, final_text, finals, pump
+from tests.stream_asr.drive import FRAME, Emitted, close, feed, final_text, finals, pump
 
 
 def test_streaming_wer_is_no_worse_than_offline(clip_run: ClipRun, clip: Clip, runtime: ModelRuntime) -> None:
@@ -107,6 +107,32 @@ def test_finalize_flushes_the_tail_now(decoder: Decoder, vad_model: SileroModel,
         pass
     else:
         raise AssertionError("audio after close must raise SessionClosed")
+
+
+def test_a_finalize_after_a_pause_is_answered_without_another_model_call(
+    decoder: Decoder, vad_model: SileroModel, clip: Clip
+) -> None:
+    # Clients send Finalize when the speaker stops: the pause decode has already made every word final,
+    # and the silence since holds none. The Finalize used to decode the whole buffer again.
+    config = EngineConfig(endpointing_ms=None)  # the pause (200 ms) still decodes
+    engine = StreamingEngine(config, vad_model)
+    # "Oh, hello. I didn't know ...", then silence
+    speech = clip.audio[round(8.3 * SAMPLE_RATE) : round(10.1 * SAMPLE_RATE)]
+    said = feed(engine, decoder, np.concatenate([speech, silence(0.6)]))
+    assert final_text(said), "the pause made the words final"
+    engine.finalize()
+    assert engine.prepare() is None  # no model call
+    answered = finals([Emitted(0.0, e) for e in engine.take_events()])
+    assert len(answered) == 1 and answered[0].from_finalize and not answered[0].words
+    assert answered[0].index == len(finals(said))
+    # Speech after it: the next Finalize decodes again, and makes the new words final.
+    feed(engine, decoder, clip.audio[round(14.4 * SAMPLE_RATE) : round(16.0 * SAMPLE_RATE)])
+    engine.finalize()
+    request = engine.prepare()
+    assert request is not None and request.final
+    engine.apply(decoder.decode([request])[0])
+    flushed = [f for f in finals(pump(engine, decoder)) if f.from_finalize]
+    assert len(flushed) == 1 and flushed[0].words
 
 
 def test_resume_point_reproduces_the_uninterrupted_run(
