@@ -182,40 +182,83 @@ def timed_words(finals: list[bus.TranscriptResult]) -> list[tuple[str, float, fl
     return [(w.word, w.start_s, w.end_s) for f in finals for w in f.words]
 
 
-async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
-    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler
-) -> None:
+# The clip the failover tests stream: 24 s, with two Finalizes that each cut a frame (the marker holds 50 ms
+# of its frame, which comes whole later): one early, and one in frame 150 (15 s).
+FAILOVER_PCM_S = 24.0
+FINALIZE_AT = (10 * 3200 + 1600, 150 * 3200 + 1600)
+
+
+async def stream_with_finalizes(session: AudioIngest, pcm: bytes, until: int, start: int = 0) -> None:
+    """``pcm[start:until]`` in 100 ms frames, a Finalize at each of ``FINALIZE_AT`` (mid-frame)."""
+    cuts = {at for at in FINALIZE_AT if start < at < until}
+    for begin, end in itertools.pairwise(sorted({*range(start, until, 3200), until} | cuts)):
+        await session.push_pcm(pcm[begin:end])
+        if end in FINALIZE_AT:
+            await session.finalize()
+
+
+@pytest.fixture(scope="module")
+async def failover_reference(
+    lease_nats: NATS, second_scheduler: Scheduler
+) -> tuple[bytes, list[bus.TranscriptResult]]:
+    """The clip and its finals from one worker with no fault: what every failover run must reproduce."""
     nc = lease_nats
-    frames = clip_frames(24.0)
-
-    # the reference: one worker, no fault
-    reference_worker = RunningWorker(nc, second_scheduler, "reference")
-    reference = await open_session(nc)
-    await reference.wait_for_worker(10)
-    for frame in frames:
-        await reference.push_pcm(frame)
-    await reference.close()
-    expected = await finals_of(nc, reference.session_id)
-    await reference_worker.shutdown()
+    pcm = b"".join(clip_frames(FAILOVER_PCM_S))
+    worker = RunningWorker(nc, second_scheduler, "reference")
+    try:
+        session = await open_session(nc)
+        await session.wait_for_worker(10)
+        await stream_with_finalizes(session, pcm, len(pcm))
+        await session.close()
+        expected = await finals_of(nc, session.session_id)
+    finally:
+        RUNNING.remove(worker)
+        await worker.shutdown()
+    assert sum(f.from_finalize for f in expected) == len(FINALIZE_AT)
     assert len(words(expected)) > 20
+    return pcm, expected
 
-    # the fault: the owner dies after some finals; a second worker takes over after the lease expires
-    first = RunningWorker(nc, asr_scheduler, "first")
+
+async def crash_and_take_over(
+    nc: NATS,
+    schedulers: tuple[Scheduler, Scheduler],
+    pcm: bytes,
+    crash_at: int,
+    **point: float | int,
+) -> tuple[AudioIngest, list[bus.TranscriptResult]]:
+    """Stream ``pcm`` to a first worker up to byte ``crash_at``, wait for a resume point (``point``: the
+    arguments of ``progress_saved``), crash it; a second worker takes over after the lease expires and
+    gets the rest. The session and its finals."""
+    first = RunningWorker(nc, schedulers[0], "first")
     session = await open_session(nc)
     assert (await session.wait_for_worker(10)).startswith("first")
-    cut = len(frames) * 2 // 3
-    for frame in frames[:cut]:
-        await session.push_pcm(frame)
-    await progress_saved(nc, session.session_id)
+    await stream_with_finalizes(session, pcm, crash_at)
+    await progress_saved(nc, session.session_id, **point)  # type: ignore[arg-type]
     await first.crash()
-    second = RunningWorker(nc, second_scheduler, "second")
-    for frame in frames[cut:]:
-        await session.push_pcm(frame)
+    second = RunningWorker(nc, schedulers[1], "second")
+    await stream_with_finalizes(session, pcm, len(pcm), start=crash_at)
     await session.close()
     got = await finals_of(nc, session.session_id)
     await second.shutdown()
+    return session, got
 
-    assert words(got) == words(expected)
+
+async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
+    lease_nats: NATS,
+    asr_scheduler: Scheduler,
+    second_scheduler: Scheduler,
+    failover_reference: tuple[bytes, list[bus.TranscriptResult]],
+) -> None:
+    # The owner dies 18 s in, after both Finalizes; a second worker takes over after the lease expires and
+    # replays from the last resume point. A Finalize mid-frame used to put the resumed session's audio 50 ms
+    # off (the worker derived its replay position from the frame number).
+    nc = lease_nats
+    pcm, expected = failover_reference
+    session, got = await crash_and_take_over(
+        nc, (asr_scheduler, second_scheduler), pcm, 18 * 16000 * 2, after_s=FINALIZE_AT[0] / 32000
+    )
+    assert timed_words(got) == timed_words(expected)
+    assert [f.from_finalize for f in got] == [f.from_finalize for f in expected]
     owners = await nc.jetstream().key_value(bus.KV_ASR_OWNERS)
     deadline = time.monotonic() + 10
     while True:  # the lease is released right after the flushed marker
@@ -227,49 +270,20 @@ async def test_a_worker_that_dies_is_replaced_and_the_words_are_the_same(
         await asyncio.sleep(0.1)
 
 
-@pytest.mark.parametrize("open_frame", [False, True])
-async def test_a_failover_after_a_finalize_resumes_at_the_right_sample(
-    lease_nats: NATS, asr_scheduler: Scheduler, second_scheduler: Scheduler, open_frame: bool
+async def test_a_failover_inside_a_frame_a_finalize_cut_resumes_at_the_right_sample(
+    lease_nats: NATS,
+    asr_scheduler: Scheduler,
+    second_scheduler: Scheduler,
+    failover_reference: tuple[bytes, list[bus.TranscriptResult]],
 ) -> None:
-    # A Finalize mid-frame: the worker used to derive its replay position from the frame number, and a
-    # short frame then put the resumed session's audio 50 ms off. With ``open_frame`` the worker dies
-    # while the Finalize's frame has only the start the marker carried, and its replacement resumes from
-    # a point in that frame: it replays the marker's audio and takes only the rest of the whole frame.
-    nc = lease_nats
-    pcm = b"".join(clip_frames(24.0))
-    cut_at = (150 if open_frame else 10) * 3200 + 1600  # the Finalize holds 50 ms of its frame
-
-    async def stream(session: AudioIngest, until: int, start: int = 0) -> None:
-        bounds = sorted({*range(start, until, 3200), until} | ({cut_at} if start < cut_at < until else set()))
-        for begin, end in itertools.pairwise(bounds):
-            await session.push_pcm(pcm[begin:end])
-            if end == cut_at:
-                await session.finalize()
-
-    reference_worker = RunningWorker(nc, second_scheduler, "reference")
-    reference = await open_session(nc)
-    await reference.wait_for_worker(10)
-    await stream(reference, len(pcm))
-    await reference.close()
-    expected = await finals_of(nc, reference.session_id)
-    await reference_worker.shutdown()
-    assert sum(f.from_finalize for f in expected) == 1
-
-    first = RunningWorker(nc, asr_scheduler, "first")
-    session = await open_session(nc)
-    await session.wait_for_worker(10)
-    crash_at = cut_at if open_frame else 18 * 16000 * 2
-    await stream(session, crash_at)
-    if open_frame:
-        await progress_saved(nc, session.session_id, in_frame=cut_at // 3200)
-    else:
-        await progress_saved(nc, session.session_id, after_s=cut_at / 32000)  # a point after the Finalize
-    await first.crash()
-    second = RunningWorker(nc, second_scheduler, "second")
-    await stream(session, len(pcm), start=crash_at)
-    await session.close()
-    got = await finals_of(nc, session.session_id)
-    await second.shutdown()
+    # The worker dies while the second Finalize's frame has only the start the marker carried, and its
+    # replacement resumes from a point in that frame: it replays the marker's audio and takes only the
+    # rest of the whole frame.
+    pcm, expected = failover_reference
+    crash_at = FINALIZE_AT[1]
+    _, got = await crash_and_take_over(
+        lease_nats, (asr_scheduler, second_scheduler), pcm, crash_at, in_frame=crash_at // 3200
+    )
     assert timed_words(got) == timed_words(expected)
     assert [f.from_finalize for f in got] == [f.from_finalize for f in expected]
 
