@@ -32,8 +32,14 @@ def _pyannote_sample_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "sample"
 
 
-def sample_clip() -> Clip:
-    """pyannote's 30 s two-speaker sample (MIT), with its STM reference transcript."""
+# Where the sample clip can be cut between two utterances: after "...originally from Chicago." (which the
+# reference ends at 17.769 s), before "Oh, I'm originally from Chicago also." (17.789 s).
+SAMPLE_CUT_S = 17.78
+
+
+def sample_clip(until_s: float | None = None) -> Clip:
+    """pyannote's 30 s two-speaker sample (MIT), with its STM reference transcript; with ``until_s``, only
+    its first ``until_s`` seconds and the utterances that end in them (``SAMPLE_CUT_S`` cuts between two)."""
     folder = _pyannote_sample_dir()
     audio, rate = sf.read(folder / "sample.wav", dtype="float32")
     if rate != SAMPLE_RATE or audio.ndim != 1:
@@ -41,9 +47,11 @@ def sample_clip() -> Clip:
     texts, onsets = [], []
     for line in (folder / "sample.stm").read_text().splitlines():
         parts = line.split(maxsplit=5)
-        if len(parts) == 6:
+        if len(parts) == 6 and (until_s is None or float(parts[4]) <= until_s):
             onsets.append(float(parts[3]))
             texts.append(parts[5])
+    if until_s is not None:
+        audio = audio[: round(until_s * SAMPLE_RATE)]
     return Clip("pyannote-sample", audio, " ".join(texts), tuple(onsets))
 
 

@@ -16,7 +16,7 @@ import websockets
 
 from ayka import bus
 from persistence.repositories import sessions as sessions_repo
-from tests.data.clips import sample_clip, wer
+from tests.data.clips import SAMPLE_CUT_S, sample_clip, wer
 from tests.fixtures.platform import RunningPlatform
 
 FRAME = 3200
@@ -49,7 +49,7 @@ async def _archived(platform: RunningPlatform, session_id: str) -> bytes:
 
 
 async def test_a_dropped_connection_resumes_the_same_session(platform: RunningPlatform) -> None:
-    clip = sample_clip()
+    clip = sample_clip(SAMPLE_CUT_S)  # 18 s (7 utterances): what a resume does needs no more
     pcm = (np.clip(clip.audio, -1, 1) * 32767).astype("<i2").tobytes()
     frames = [pcm[i : i + FRAME] for i in range(0, len(pcm), FRAME)]
     headers = {"Authorization": f"Token {platform.api_key}"}
@@ -104,7 +104,7 @@ async def test_a_resume_after_a_finalize_mid_frame_neither_loses_nor_doubles_aud
     # the bus held under their numbers, and audio was lost or doubled.
     from tests.fixtures.platform import extra_gateway as gateway
 
-    clip = sample_clip()
+    clip = sample_clip(SAMPLE_CUT_S)
     pcm = (np.clip(clip.audio, -1, 1) * 32767).astype("<i2").tobytes()
     piece = 1000
     finalize_after = {12 * FRAME + 600, 25 * FRAME + 1000}  # both inside a frame
