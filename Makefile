@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 MOBILE_STAMP := mobile/node_modules/.installed
 APT_STAMP := $(VENV)/.apt-installed
+# Our own packages byte-compiled too (0.6 s; ~0.5 s off every service process's start where Python may not
+# write .pyc files itself, see the uv line below). A source edited later is read from source, as ever.
+COMPILE_OURS := $(BIN)/python -m compileall -q -j0 ayka gateway stream_asr diarize agents persistence >/dev/null
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export CREWAI_DISABLE_TELEMETRY := true
 export OTEL_SDK_DISABLED := true
@@ -20,6 +23,7 @@ export NEXT_TELEMETRY_DISABLED := 1
 .PHONY: up test install install-web install-mobile web lint typecheck check-python test-python test-web test-mobile clean
 
 up: install web
+	$(COMPILE_OURS)
 	$(BIN)/ayka up
 
 # The checks that need no model run side by side, the Python ones as soon as pip is done and the web and
@@ -39,7 +43,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip wheel 'setuptools<81'
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0 uv
 	# uv installs the pinned set in 1.5 min where pip takes 3.8 (CPU-bound on 2 cores); torch is already there.
-	$(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt -e '.[diarize,agents,test]'
+	# --compile-bytecode: uv does not byte-compile by default, and where PYTHONDONTWRITEBYTECODE is set (it
+	# is on this machine, and so in CI here) Python never writes the .pyc files itself: every process that
+	# imports crewai, pyannote or the gateway parses their sources again: ~1.3 s more per worker start, and
+	# one `ayka up` test takes 38.6 s instead of 22.8 s. Compiling costs ~30 s here, once.
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[diarize,agents,test]'
 	touch $@
 
 # Debian packages: Chromium for the browser end-to-end test. The stamp is written only once it is there.
@@ -84,6 +92,7 @@ test-mobile: install-mobile
 	npm --prefix mobile run test
 
 test-python: install web
+	$(COMPILE_OURS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:
