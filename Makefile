@@ -37,17 +37,19 @@ check-python: lint typecheck
 
 install: $(STAMP) $(APT_STAMP)
 
-# torch first and pinned: a range would pull the CUDA build (several GB).
+# uv installs the pinned set, torch with it, in one go on every core (pip took 3.8 min here, CPU-bound).
+# torch is pinned: a range would pull the CUDA build (several GB). uv does not read pip's configuration, so
+# pip's find-links (where this machine keeps its CPU build of torch 2.13.0) are handed on to it.
+# --compile-bytecode: uv does not byte-compile by default, and where PYTHONDONTWRITEBYTECODE is set (it
+# is on this machine, and so in CI here) Python never writes the .pyc files itself: every process that
+# imports crewai, pyannote or the gateway would parse their sources again: ~1.3 s more per worker start,
+# and one `ayka up` test takes 38.6 s instead of 22.8 s.
+FIND_LINKS = $(sort $(PIP_FIND_LINKS) $(shell $(PY_VERSION) -m pip config get global.find-links 2>/dev/null))
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip wheel 'setuptools<81'
-	$(BIN)/pip install -q -c constraints.txt torch==2.13.0 uv
-	# uv installs the pinned set in 1.5 min where pip takes 3.8 (CPU-bound on 2 cores); torch is already there.
-	# --compile-bytecode: uv does not byte-compile by default, and where PYTHONDONTWRITEBYTECODE is set (it
-	# is on this machine, and so in CI here) Python never writes the .pyc files itself: every process that
-	# imports crewai, pyannote or the gateway parses their sources again: ~1.3 s more per worker start, and
-	# one `ayka up` test takes 38.6 s instead of 22.8 s. Compiling costs ~30 s here, once.
-	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[diarize,agents,test]'
+	$(BIN)/pip install -q -c constraints.txt uv
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $(addprefix --find-links ,$(FIND_LINKS)) \
+		-c constraints.txt torch==2.13.0 'setuptools<81' -e '.[diarize,agents,test]'
 	touch $@
 
 # Debian packages: Chromium for the browser end-to-end test. The stamp is written only once it is there.
