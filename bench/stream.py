@@ -208,6 +208,11 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
+def _seconds(value: float | None) -> str:
+    """A calibration figure, or "-" where it was not measured (no previews, one core)."""
+    return "-" if value is None else f"{value:.2f} s"
+
+
 def summarise(results: list[SessionResult], clip: Clip, wall_s: float, scheduler: Scheduler | None) -> None:
     lat = [w.arrival_s - w.end_s for r in results for w in r.final_words]
     first = [r.first_results[0] for r in results if r.first_results]
@@ -330,8 +335,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     quick_sessions = measured.full_window_sessions(loaded_s)
                 print(
                     f"calibration: full-window call {measured.full_call_s:.2f} s "
-                    f"({measured.shared_full_call_s or 0:.2f} s beside a preview, "
-                    f"{measured.wide_full_call_s or 0:.2f} s on every core), quick call "
+                    f"({_seconds(measured.shared_full_call_s)} beside a preview, "
+                    f"{_seconds(measured.wide_full_call_s)} on every core), quick call "
                     f"{measured.quick_call_s:.3f} s; update floor {min_update_s} s "
                     f"({wide_min_update_s} s on every core), full windows up to "
                     f"{quick_sessions} sessions, a worker would admit {measured.capacity(loaded_s)}"
