@@ -28,9 +28,10 @@ up: install web
 
 # The checks that need no model run side by side, the Python ones as soon as pip is done and the web and
 # mobile ones as soon as npm is (on 2 cores the installs wait on the network more than on the CPU); the
-# Python suite runs alone afterwards, as its real-time tests expect.
+# Python suite runs alone afterwards, as its real-time tests expect. Four jobs: the four installs (pip,
+# apt-get, two npm ci) all start at once; with three, one npm ci waited for apt-get's Chromium download.
 test:
-	$(MAKE) -j3 --output-sync=target check-python test-web test-mobile
+	$(MAKE) -j4 --output-sync=target check-python test-web test-mobile
 	$(MAKE) test-python
 
 check-python: lint typecheck
@@ -44,12 +45,17 @@ install: $(STAMP) $(APT_STAMP)
 # is on this machine, and so in CI here) Python never writes the .pyc files itself: every process that
 # imports crewai, pyannote or the gateway would parse their sources again: ~1.3 s more per worker start,
 # and one `ayka up` test takes 38.6 s instead of 22.8 s.
+# The speaker encoder's first use compiles librosa's numba kernels (26 s here); numba caches them beside
+# librosa in the venv, so compile them once at install (beside the npm installs in `make test`) rather than
+# in the first diarization worker that starts.
+NUMBA_WARM := $(BIN)/python -c 'from diarize.embedding import shared_embedder; shared_embedder()'
 FIND_LINKS = $(sort $(PIP_FIND_LINKS) $(shell $(PY_VERSION) -m pip config get global.find-links 2>/dev/null))
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $(addprefix --find-links ,$(FIND_LINKS)) \
 		-c constraints.txt torch==2.13.0 'setuptools<81' -e '.[diarize,agents,test]'
+	$(NUMBA_WARM)
 	touch $@
 
 # Debian packages: Chromium for the browser end-to-end test. The stamp is written only once it is there.
