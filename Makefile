@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 MOBILE_STAMP := mobile/node_modules/.installed
 APT_STAMP := $(VENV)/.apt-installed
+NUMBA_STAMP := $(VENV)/.numba-warm
 # Our own packages byte-compiled too (0.6 s; ~0.5 s off every service process's start where Python may not
 # write .pyc files itself, see the uv line below). A source edited later is read from source, as ever.
 COMPILE_OURS := $(BIN)/python -m compileall -q -j0 ayka gateway stream_asr diarize agents persistence >/dev/null
@@ -28,15 +29,16 @@ up: install web
 
 # The checks that need no model run side by side, the Python ones as soon as pip is done and the web and
 # mobile ones as soon as npm is (on 2 cores the installs wait on the network more than on the CPU); the
-# Python suite runs alone afterwards, as its real-time tests expect. Four jobs: the four installs (pip,
-# apt-get, two npm ci) all start at once; with three, one npm ci waited for apt-get's Chromium download.
+# Python suite runs alone afterwards, as its real-time tests expect. The Python install is the longest
+# chain here (the npm installs and the web build finish first), so lint, typecheck and the numba warm-up
+# each start as soon as the venv is there, side by side.
 test:
-	$(MAKE) -j4 --output-sync=target check-python test-web test-mobile
+	$(MAKE) -j3 --output-sync=target check-python test-web test-mobile
 	$(MAKE) test-python
 
-check-python: lint typecheck
+check-python: lint typecheck install
 
-install: $(STAMP) $(APT_STAMP)
+install: $(STAMP) $(APT_STAMP) $(NUMBA_STAMP)
 
 # uv installs the pinned set, torch with it, in one go on every core (pip took 3.8 min here, CPU-bound).
 # torch is pinned: a range would pull the CUDA build (several GB). uv does not read pip's configuration, so
@@ -46,16 +48,18 @@ install: $(STAMP) $(APT_STAMP)
 # imports crewai, pyannote or the gateway would parse their sources again: ~1.3 s more per worker start,
 # and one `ayka up` test takes 38.6 s instead of 22.8 s.
 # The speaker encoder's first use compiles librosa's numba kernels (26 s here); numba caches them beside
-# librosa in the venv, so compile them once at install (beside the npm installs in `make test`) rather than
-# in the first diarization worker that starts.
-NUMBA_WARM := $(BIN)/python -c 'from diarize.embedding import shared_embedder; shared_embedder()'
+# librosa in the venv, so compile them once at install (beside lint and typecheck in `make test`) rather
+# than in the first diarization worker that starts.
+$(NUMBA_STAMP): $(STAMP)
+	$(BIN)/python -c 'from diarize.embedding import shared_embedder; shared_embedder()'
+	touch $@
+
 FIND_LINKS = $(sort $(PIP_FIND_LINKS) $(shell $(PY_VERSION) -m pip config get global.find-links 2>/dev/null))
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $(addprefix --find-links ,$(FIND_LINKS)) \
 		-c constraints.txt torch==2.13.0 'setuptools<81' -e '.[diarize,agents,test]'
-	$(NUMBA_WARM)
 	touch $@
 
 # Debian packages: Chromium for the browser end-to-end test. The stamp is written only once it is there.
@@ -82,11 +86,11 @@ web: install-web
 	@if [ ! -f web/out/index.html ] || [ -n "$$(find web/src web/public web/scripts web/package.json web/package-lock.json web/tsconfig.json web/postcss.config.* web/next.config.* -newer web/out/index.html 2>/dev/null | head -1)" ]; then \
 		npm --prefix web run build; else echo "web UI up to date"; fi
 
-lint: install
+lint: $(STAMP)
 	$(BIN)/ruff check ayka gateway stream_asr diarize agents persistence tests bench
 	$(BIN)/ruff format --check ayka gateway stream_asr diarize agents persistence tests bench
 
-typecheck: install
+typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test-web: install-web
