@@ -70,8 +70,8 @@ def to_bus_words(words: tuple[ev.Word, ...], speaker: int | None = None) -> list
     ]
 
 
-class LeaseLost(Exception):
-    pass
+class SessionDropped(Exception):
+    """The scheduler ended a session's events without its close flush: the session is not over."""
 
 
 class SessionRunner:
@@ -277,6 +277,13 @@ class SessionRunner:
             elif isinstance(event, ev.UtteranceEnd):
                 msg2 = bus.UtteranceEnd(session_id=sid, last_word_end_s=event.last_word_end_s)
                 await self._publish_live(bus.LiveKind.UTTERANCE_END, msg2.model_dump_json())
+        if not self.handle.engine.done:
+            # The events also end when the scheduler drops the session unflushed: this worker is stopping
+            # or lost the lease, and cancelled this task, but Python 3.11's wait_for (inside nats-py's
+            # publish) can swallow a cancel that lands as its publish completes. Marking the session
+            # flushed here would end it for the gateway and delete it from KV, so another worker never
+            # resumed it and the rest of its audio was never transcribed.
+            raise SessionDropped(f"session {sid} was dropped before its close flush")
         await self._flushed()
 
     async def _publish_live(self, kind: bus.LiveKind, payload: str) -> None:
@@ -586,6 +593,9 @@ class AsrWorker:
             await runner.run()
         except asyncio.CancelledError:
             raise
+        except SessionDropped as exc:
+            log.warning("%s; handing it on", exc)
+            await self.release(runner.session_id, done=False)  # a claim resumes it from its resume point
         except CapacityExceeded as exc:
             metrics.REFUSED.inc()
             log.warning("session %s refused: %s", runner.session_id, exc)

@@ -288,6 +288,32 @@ async def test_a_failover_inside_a_frame_a_finalize_cut_resumes_at_the_right_sam
     assert [f.from_finalize for f in got] == [f.from_finalize for f in expected]
 
 
+async def test_a_session_dropped_unflushed_is_resumed_not_ended(
+    lease_nats: NATS,
+    second_scheduler: Scheduler,
+    failover_reference: tuple[bytes, list[bus.TranscriptResult]],
+) -> None:
+    # The scheduler drops a session without its close flush when its worker stops or loses the lease, and
+    # cancels the session's tasks; a cancel that Python 3.11's wait_for swallows (it lands as a publish
+    # completes) left the emitter running to the end of the events, where it marked the session flushed
+    # and deleted it from KV: the gateway ended the session and the rest of the audio was never
+    # transcribed (seen once in CI, as a failover run with only the first final). The worker hands such
+    # a session on instead, and a claim resumes it.
+    nc = lease_nats
+    pcm, expected = failover_reference
+    worker = RunningWorker(nc, second_scheduler, "dropping")
+    session = await open_session(nc)
+    await session.wait_for_worker(10)
+    await stream_with_finalizes(session, pcm, 18 * 16000 * 2)
+    await progress_saved(nc, session.session_id, after_s=FINALIZE_AT[0] / 32000)
+    second_scheduler.discard(session.session_id)  # what the emitter sees when the cancel was lost
+    await stream_with_finalizes(session, pcm, len(pcm), start=18 * 16000 * 2)
+    await session.close()
+    got = await finals_of(nc, session.session_id)
+    await worker.shutdown()
+    assert timed_words(got) == timed_words(expected)
+
+
 def test_a_frame_whose_start_came_with_a_finalize_is_read_once() -> None:
     # A Finalize carries the start of the frame the gateway holds (so the bus keeps the client's 100 ms
     # frame numbers); the frame comes whole later, and only its rest is new audio.
