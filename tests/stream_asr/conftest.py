@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -9,10 +10,11 @@ import pytest
 from stream_asr.config import EngineConfig, FinalPolicy, ResumePoint
 from stream_asr.decode import Decoder
 from stream_asr.engine import StreamingEngine
+from stream_asr.events import SegmentFinal
 from stream_asr.model import ModelConfig, ModelRuntime
 from stream_asr.vad import SileroModel
-from tests.data.clips import Clip, sample_clip
-from tests.stream_asr.drive import FRAME, Emitted, close, feed
+from tests.data.clips import SAMPLE_RATE, Clip, sample_clip
+from tests.stream_asr.drive import FRAME, Emitted, close, feed, finals, pump
 
 CLIP_CONFIG = EngineConfig(utterance_end_ms=1000, final_policy=FinalPolicy.COMMIT)
 
@@ -53,9 +55,40 @@ class ClipRun:
     resume_points: list[ResumePoint]  # every distinct resume point the run went through
 
 
-@pytest.fixture(scope="session")
-def clip_run(decoder: Decoder, vad_model: SileroModel, clip: Clip) -> ClipRun:
-    """Every event of one uninterrupted streaming run over the sample clip."""
+# Finalizes a client sent while streaming the clip: 12.05 s lies inside a frame (the marker carries that
+# frame's start and the frame comes whole later), 19.0 and 25.0 s between frames.
+FINALIZE_AT = (12 * SAMPLE_RATE + 800, 19 * SAMPLE_RATE, 25 * SAMPLE_RATE)
+
+
+def run_with_finalizes(
+    engine: StreamingEngine,
+    decoder: Decoder,
+    clip: Clip,
+    *,
+    first_frame: int = 0,
+    backlog_until: int = 0,
+) -> tuple[list[SegmentFinal], list[ResumePoint]]:
+    """The clip from frame ``first_frame`` in 100 ms frames, a Finalize at each of ``FINALIZE_AT`` in them;
+    frames before ``backlog_until`` are all pushed before the engine runs (a worker's feeder delivers a
+    resumed session's backlog faster than the scheduler decodes it)."""
+    emitted, points = [], []
+    for frame in range(first_frame, -(-len(clip.audio) // FRAME)):
+        samples = clip.audio[frame * FRAME : (frame + 1) * FRAME]
+        for mark in FINALIZE_AT:
+            if frame * FRAME <= mark < (frame + 1) * FRAME:
+                cut = mark - frame * FRAME
+                engine.push_samples(samples[:cut])
+                engine.finalize()
+                samples = samples[cut:]
+        engine.push_samples(samples)
+        if frame >= backlog_until:
+            emitted += pump(engine, decoder)
+        if not points or engine.resume_point() != points[-1]:
+            points.append(engine.resume_point())
+    return finals(emitted + close(engine, decoder)), points
+
+
+def _plain_run(decoder: Decoder, vad_model: SileroModel, clip: Clip) -> ClipRun:
     engine = StreamingEngine(CLIP_CONFIG, vad_model)
     emitted: list[Emitted] = []
     points: list[ResumePoint] = []
@@ -64,3 +97,26 @@ def clip_run(decoder: Decoder, vad_model: SileroModel, clip: Clip) -> ClipRun:
         if not points or engine.resume_point() != points[-1]:
             points.append(engine.resume_point())
     return ClipRun(emitted + close(engine, decoder), points)
+
+
+@dataclass(frozen=True)
+class ClipRuns:
+    plain: ClipRun
+    finalized: tuple[list[SegmentFinal], list[ResumePoint]]
+
+
+@pytest.fixture(scope="session")
+def clip_runs(runtime: ModelRuntime, vad_model: SileroModel, clip: Clip) -> ClipRuns:
+    """The two runs over the clip that many engine tests compare against, side by side, each on its own
+    core (a call per core: ``runtime``): one uninterrupted, one with the Finalizes of ``FINALIZE_AT``."""
+    decoder = Decoder(runtime)
+    with ThreadPoolExecutor(2) as pool:
+        plain = pool.submit(_plain_run, decoder, vad_model, clip)
+        finalized = pool.submit(run_with_finalizes, StreamingEngine(CLIP_CONFIG, vad_model), decoder, clip)
+        return ClipRuns(plain.result(), finalized.result())
+
+
+@pytest.fixture(scope="session")
+def clip_run(clip_runs: ClipRuns) -> ClipRun:
+    """Every event of one uninterrupted streaming run over the sample clip."""
+    return clip_runs.plain

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from stream_asr.events import Committed, Event, Interim, SegmentFinal, SpeechSta
 from stream_asr.model import ModelRuntime
 from stream_asr.vad import SileroModel
 from tests.data.clips import SAMPLE_RATE, Clip, noise, silence, wer
-from tests.stream_asr.conftest import CLIP_CONFIG, ClipRun
+from tests.stream_asr.conftest import CLIP_CONFIG, FINALIZE_AT, ClipRun, ClipRuns, run_with_finalizes
 from tests.stream_asr.drive import FRAME, Emitted, close, feed, final_text, finals, pump
 
 
@@ -152,52 +153,17 @@ def test_resume_point_reproduces_the_uninterrupted_run(
     assert all(w.start_s < point.resume_sample / SAMPLE_RATE for f in before for w in f.words)
 
 
-# Finalizes a client sent while streaming the clip: 12.05 s lies inside a frame (the marker carries that
-# frame's start and the frame comes whole later), 19.0 and 25.0 s between frames.
-FINALIZE_AT = (12 * SAMPLE_RATE + 800, 19 * SAMPLE_RATE, 25 * SAMPLE_RATE)
-
-
-def _run_with_finalizes(
-    engine: StreamingEngine,
-    decoder: Decoder,
-    clip: Clip,
-    *,
-    first_frame: int = 0,
-    backlog_until: int = 0,
-) -> tuple[list[SegmentFinal], list[ResumePoint]]:
-    """The clip from frame ``first_frame`` in 100 ms frames, a Finalize at each of ``FINALIZE_AT`` in them;
-    frames before ``backlog_until`` are all pushed before the engine runs (a worker's feeder delivers a
-    resumed session's backlog faster than the scheduler decodes it)."""
-    emitted, points = [], []
-    for frame in range(first_frame, -(-len(clip.audio) // FRAME)):
-        samples = clip.audio[frame * FRAME : (frame + 1) * FRAME]
-        for mark in FINALIZE_AT:
-            if frame * FRAME <= mark < (frame + 1) * FRAME:
-                cut = mark - frame * FRAME
-                engine.push_samples(samples[:cut])
-                engine.finalize()
-                samples = samples[cut:]
-        engine.push_samples(samples)
-        if frame >= backlog_until:
-            emitted += pump(engine, decoder)
-        if not points or engine.resume_point() != points[-1]:
-            points.append(engine.resume_point())
-    return finals(emitted + close(engine, decoder)), points
-
-
 @pytest.fixture(scope="module")
-def finalized_run(
-    decoder: Decoder, vad_model: SileroModel, clip: Clip
-) -> tuple[list[SegmentFinal], list[ResumePoint]]:
+def finalized_run(clip_runs: ClipRuns) -> tuple[list[SegmentFinal], list[ResumePoint]]:
     """The finals and resume points of one run over the clip with the Finalizes of ``FINALIZE_AT``."""
-    original, points = _run_with_finalizes(StreamingEngine(CLIP_CONFIG, vad_model), decoder, clip)
+    original, points = clip_runs.finalized
     assert sum(f.from_finalize for f in original) == len(FINALIZE_AT)
     return original, points
 
 
 def test_a_finalize_before_the_resume_point_is_not_made_final_again(
     finalized_run: tuple[list[SegmentFinal], list[ResumePoint]],
-    decoder: Decoder,
+    runtime: ModelRuntime,
     vad_model: SileroModel,
     clip: Clip,
 ) -> None:
@@ -214,16 +180,23 @@ def test_a_finalize_before_the_resume_point_is_not_made_final_again(
         if any(p.sample_offset <= mark < p.resume_sample for p in points)
     }
     assert replayed, points  # resume points whose replay holds a Finalize that already fired
-    for point in sorted(replayed, key=lambda p: p.resume_sample):
+    decoder = Decoder(runtime)  # a call per core: the replays run side by side
+
+    def replay(point: ResumePoint) -> list[SegmentFinal]:
         engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
-        resumed, _ = _run_with_finalizes(
+        resumed, _ = run_with_finalizes(
             engine,
             decoder,
             clip,
             first_frame=point.sample_offset // FRAME,
             backlog_until=point.resume_sample // FRAME + 20,
         )
-        assert resumed == [f for f in original if f.index >= point.finals_emitted], point
+        return resumed
+
+    ordered = sorted(replayed, key=lambda p: p.resume_sample)  # the longest replay first
+    with ThreadPoolExecutor(2) as pool:
+        for point, resumed in zip(ordered, pool.map(replay, ordered), strict=True):
+            assert resumed == [f for f in original if f.index >= point.finals_emitted], point
 
 
 def test_a_finalize_replayed_after_audio_that_followed_it_is_not_made_final_again(
@@ -243,7 +216,7 @@ def test_a_finalize_replayed_after_audio_that_followed_it_is_not_made_final_agai
     point = after[0]
     engine = StreamingEngine(CLIP_CONFIG, vad_model, resume=ResumePoint.from_json(point.to_json()))
     engine.finalize(at_sample=at)  # the replayed marker (its audio is before the point)
-    resumed, _ = _run_with_finalizes(engine, decoder, clip, first_frame=point.sample_offset // FRAME)
+    resumed, _ = run_with_finalizes(engine, decoder, clip, first_frame=point.sample_offset // FRAME)
     assert resumed == [f for f in original if f.index >= point.finals_emitted]
 
 
