@@ -195,7 +195,8 @@ class SessionRunner:
         (the CLOSE marker has the same Nats-Msg-Id, so a late gateway's own CLOSE is deduplicated)."""
         if self.start.source != "live":
             return
-        while True:
+        assert self.handle is not None
+        while not self.handle.finished:  # (not only the cancel: it can be lost, see SessionDropped)
             await asyncio.sleep(ABANDON_CHECK_S)
             idle_s = time.monotonic() - self.last_message_at
             if idle_s < ABANDONED_AFTER_S or await self._client_attached():
@@ -466,6 +467,10 @@ class AsrWorker:
             ),
         )
         self._claiming: set[str] = set()
+        # Set when run() ends. Its loops check it as well as being cancelled: Python 3.11's wait_for can
+        # swallow a cancel (see SessionDropped), and a loop that lived on would renew the leases of the
+        # sessions this worker no longer serves, or claim new ones.
+        self.stopped = False
         self._owners: KeyValue | None = None
         self._failures: collections.Counter[str] = collections.Counter()
         self._waiting: dict[str, bytes] = {}  # KV asr-sessions, mirrored by a watcher: sessions to serve
@@ -485,6 +490,7 @@ class AsrWorker:
         try:
             await stop.wait()
         finally:
+            self.stopped = True
             for task in tasks:
                 task.cancel()
             for runner in list(self.runners.values()):
@@ -498,7 +504,7 @@ class AsrWorker:
         scan made an ephemeral consumer each time; they outlive their use by minutes and, at 20 scans a
         second, hit the server's consumer limit: the worker then claimed nothing.) The watcher is renewed
         every WATCH_RENEW_S, so a subscription that silently broke is replaced."""
-        while True:
+        while not self.stopped:
             try:
                 watcher = await sessions_kv.watchall()
             except Exception as exc:
@@ -509,7 +515,7 @@ class AsrWorker:
             seen: set[str] = set()
             snapshot = True
             try:
-                while time.monotonic() < renew_at:
+                while time.monotonic() < renew_at and not self.stopped:
                     try:
                         entry = await watcher.updates(timeout=1.0)  # type: ignore[no-untyped-call]
                     except nats.errors.TimeoutError:
@@ -537,7 +543,7 @@ class AsrWorker:
         """Claim waiting sessions (new ones at once; ones someone holds again every quarter lease, so a
         dead owner's session is taken soon after its lease expires)."""
         retry_s = self.settings.asr_lease_ttl_s / 4
-        while not stop.is_set():
+        while not stop.is_set() and not self.stopped:
             now = time.monotonic()
             for session_id, value in list(self._waiting.items()):
                 if session_id in self.runners or session_id in self._claiming:
@@ -647,6 +653,8 @@ class AsrWorker:
         interval = self.settings.asr_lease_ttl_s / 3
         while True:
             await asyncio.sleep(interval)
+            if self.stopped:
+                return
             for session_id, runner in list(self.runners.items()):
                 try:
                     runner.revision = await self._owners.update(

@@ -314,6 +314,20 @@ async def test_a_session_dropped_unflushed_is_resumed_not_ended(
     assert timed_words(got) == timed_words(expected)
 
 
+async def test_a_stopped_workers_loops_end_without_being_cancelled(
+    lease_nats: NATS, second_scheduler: Scheduler
+) -> None:
+    # A cancel can be lost (see the test above); a stopped worker whose lease renewal or claim loop lived
+    # on would keep the leases of sessions it no longer serves, and no other worker would take them.
+    running = RunningWorker(lease_nats, second_scheduler, "stopping")
+    await running.shutdown()
+    worker = running.worker
+    assert worker.stopped
+    sessions_kv = await lease_nats.jetstream().key_value(bus.KV_ASR_SESSIONS)
+    loops = (worker._renew_leases(), worker._watch(sessions_kv), worker._scan(asyncio.Event()))
+    await asyncio.wait_for(asyncio.gather(*loops), 5)
+
+
 def test_a_frame_whose_start_came_with_a_finalize_is_read_once() -> None:
     # A Finalize carries the start of the frame the gateway holds (so the bus keeps the client's 100 ms
     # frame numbers); the frame comes whole later, and only its rest is new audio.
