@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import time
+from typing import Any
 from urllib.parse import urlparse
 
 import nats
@@ -95,6 +96,15 @@ async def close_nats(nc: NATS, timeout_s: int = 5) -> None:
         await asyncio.wait_for(nc.close(), timeout_s)
 
 
+async def cancel_and_wait(task: asyncio.Task[Any], timeout_s: float) -> None:
+    """Cancel ``task`` and wait for it to end, at most ``timeout_s``. On Python 3.11 ``asyncio.wait_for``
+    (inside every nats-py request) returns its result instead of raising when the cancel lands just as
+    the request completes: the task may run on, so its loop must also stop on a flag of its own, and
+    the caller must not wait for it forever."""
+    task.cancel()
+    await asyncio.wait({task}, timeout=timeout_s)
+
+
 class Heartbeat:
     """Puts this worker's ``WorkerInfo`` into the ``workers`` KV bucket every ``interval_s``; the bucket's
     TTL removes it when the process dies."""
@@ -104,6 +114,7 @@ class Heartbeat:
         self.info = info
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def beat(self) -> None:
         kv = await self.nc.jetstream().key_value(bus.KV_WORKERS)
@@ -111,7 +122,7 @@ class Heartbeat:
         await kv.put(self.info.key, self.info.model_dump_json().encode())
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.beat()
             except Exception as exc:  # NATS down: keep trying, the worker itself goes on
@@ -122,10 +133,9 @@ class Heartbeat:
         self._task = asyncio.create_task(self._loop(), name=f"heartbeat-{self.info.key}")
 
     async def stop(self) -> None:
+        self._stopping = True  # (a lost cancel would keep a stopped worker advertised, and stop() hanging)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task, self.interval_s + 5)
         with contextlib.suppress(Exception):
             kv = await self.nc.jetstream().key_value(bus.KV_WORKERS)
             await kv.delete(self.info.key)

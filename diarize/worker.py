@@ -155,7 +155,10 @@ class DiarizeWorker:
 
     async def _start_loop(self, sub: Any, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            for msg in await _fetch(sub, 20):
+            msgs = await _fetch(sub, 20)
+            if stop.is_set():  # (a lost cancel, see cancel_and_wait): unacked, another worker follows them
+                return
+            for msg in msgs:
                 with contextlib.suppress(Exception):
                     await msg.ack()
                 try:

@@ -25,6 +25,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from ayka.bus import KV_RATE_LIMITS
+from ayka.connect import cancel_and_wait
 from gateway.errors import ApiError, RateLimited, Unavailable
 from gateway.observability import ACTIVE_STREAMS, RATE_LIMITED
 
@@ -185,9 +186,13 @@ async def stream_slot(
     slot_id = uuid.uuid4().hex
     await _change_slots(kv, key, "add", slot_id, max_slots, ttl_s)
 
+    done = asyncio.Event()  # not only the cancel: a lost one would renew the slot forever (cancel_and_wait)
+
     async def renew() -> None:
         while True:
             await asyncio.sleep(ttl_s / 3)
+            if done.is_set():
+                return
             with contextlib.suppress(Exception):
                 await _change_slots(kv, key, "renew", slot_id, max_slots, ttl_s)
 
@@ -197,9 +202,8 @@ async def stream_slot(
         yield slot_id
     finally:
         ACTIVE_STREAMS.dec()
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
+        done.set()
+        await cancel_and_wait(renewer, 5)
         with contextlib.suppress(Exception):
             await _change_slots(kv, key, "remove", slot_id, max_slots, ttl_s)
 

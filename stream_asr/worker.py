@@ -573,8 +573,10 @@ class AsrWorker:
                 if "wrong last sequence" in str(exc).lower() or "key exists" in str(exc).lower():
                     return
                 raise
-            if not await self._still_wanted(session_id):
-                # The session ended between our scan and our claim: let go at once.
+            wanted = await self._still_wanted(session_id)
+            if self.stopped or not wanted:
+                # The session ended between our scan and our claim, or this worker stopped meanwhile (the
+                # claim outlived a lost cancel, and nothing would renew its lease): let go at once.
                 with contextlib.suppress(Exception):
                     await self._owners.delete(session_id)
                 return

@@ -551,7 +551,12 @@ class LiveStream:
 
     async def _close_after_grace(self) -> None:
         await asyncio.sleep(RESUME_GRACE_S)
-        if await self._still_attached() and self.ingest is not None and not self.ingest.closed:
+        attached = await self._still_attached()
+        if self.status is not StreamState.DETACHED or self._superseded:
+            # Cancelled meanwhile (a resume, shutdown, or an erasure that purges the session) and the cancel
+            # was lost in the KV read (cancel_and_wait): closing now would publish audio being erased.
+            return
+        if attached and self.ingest is not None and not self.ingest.closed:
             log.info("session %s: no resume within %.0f s, closing", self.session_id, RESUME_GRACE_S)
             self.status = StreamState.STREAMING
             self._send = _discard

@@ -121,3 +121,34 @@ async def test_concurrent_stream_limit(js: Any, tmp_path: Path) -> None:
     assert await count_stream_slots(js, owner) == 0
     async with acquire_stream_slot(state, owner):
         assert await count_stream_slots(js, owner) == 1
+
+
+async def test_a_stream_slot_is_given_back_when_its_renewal_loses_its_cancel(
+    js: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On Python 3.11 asyncio.wait_for (in every nats-py request) returns the reply instead of raising when
+    # the cancel lands as the reply arrives. The slot's renewer then lived on: the stream's handler waited
+    # for it forever and the account lost the slot for good.
+    from gateway import ratelimit
+
+    change = ratelimit._change_slots
+    in_renewal = asyncio.Event()
+
+    async def renewal_that_loses_its_cancel(kv: Any, key: str, what: str, *args: Any) -> None:
+        if what != "renew":
+            return await change(kv, key, what, *args)
+        in_renewal.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)  # the request in flight; the cancel is swallowed, as wait_for does
+
+    monkeypatch.setattr(ratelimit, "_change_slots", renewal_that_loses_its_cancel)
+    owner = uuid.uuid4().hex
+
+    async def stream() -> None:
+        async with ratelimit.stream_slot(js, owner, 2, ttl_s=0.3):
+            await in_renewal.wait()
+
+    await asyncio.wait_for(stream(), 10)
+    assert await count_stream_slots(js, owner) == 0
+    await asyncio.sleep(0.5)  # no renewal brings it back
+    assert await count_stream_slots(js, owner) == 0
